@@ -1,0 +1,68 @@
+// Environment → validated configuration. The server refuses to start with a
+// half-valid configuration and names each bad variable.
+import { z } from 'zod';
+
+const int = (fallback: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(fallback);
+
+const EnvSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  DATABASE_URL: z
+    .string()
+    .default('file:./data/app.db')
+    .refine((u) => u.startsWith('file:'), 'must be a SQLite URL of the form file:<path>'),
+  PORT: int(4000, 0, 65535),
+  HOST: z.string().min(1).optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  RATE_LIMIT_ACCOUNT_MAX: int(60, 1, 1_000_000),
+  RATE_LIMIT_SCHEDULE_MAX: int(10, 1, 1_000_000),
+  RATE_LIMIT_WINDOW_SECONDS: int(60, 1, 86_400),
+});
+
+export interface Config {
+  env: 'development' | 'production' | 'test';
+  databaseUrl: string;
+  port: number;
+  host: string | undefined;
+  logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
+  limits: Limits;
+}
+
+export interface Limits {
+  /** Operations (root fields) per account in any rolling window. */
+  accountMax: number;
+  /** cancelSchedule calls per schedule id in any rolling window. */
+  scheduleMax: number;
+  windowSeconds: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads the configuration from an environment (process.env by default). */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  // An empty variable means "not set", as in most shells' `VAR= cmd`.
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = EnvSchema.safeParse(present);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((i) => `${i.path.join('.')}=${JSON.stringify(present[String(i.path[0])])}: ${i.message}`),
+    );
+  }
+  const e = parsed.data;
+  return {
+    env: e.NODE_ENV,
+    databaseUrl: e.DATABASE_URL,
+    port: e.PORT,
+    host: e.HOST,
+    logLevel: e.LOG_LEVEL,
+    limits: {
+      accountMax: e.RATE_LIMIT_ACCOUNT_MAX,
+      scheduleMax: e.RATE_LIMIT_SCHEDULE_MAX,
+      windowSeconds: e.RATE_LIMIT_WINDOW_SECONDS,
+    },
+  };
+}

@@ -1,0 +1,74 @@
+// The checks every operation passes, in one place and one order:
+// Unauthorized → PaymentRequired (billing, then plan) → RateLimited →
+// QuotaExceeded → the operation's own errors. A failed check changes nothing.
+import type { Limits } from '../config.js';
+import type { Account } from '../generated/prisma/client.js';
+import { PaymentRequiredError, QuotaExceededError, RateLimitedError } from './errors.js';
+import { quotaOf } from './quota.js';
+import type { RateLimitRule } from './rate-limit.js';
+import type { Session } from './session.js';
+
+export interface AccessRule {
+  /** Scheduled tasks need a paid-up SCALE account. */
+  requiresScalePlan: boolean;
+  /** The operation may change something, so it needs quota left. */
+  consumesQuota: boolean;
+  /** cancelSchedule: also counts against this schedule's own limit. */
+  scheduleId?: string;
+}
+
+/** Reading tasks: rate limited, never consumes quota. */
+export const READ: AccessRule = { requiresScalePlan: true, consumesQuota: false };
+/** Changing tasks. */
+export const WRITE: AccessRule = { requiresScalePlan: true, consumesQuota: true };
+/** The caller's own account: readable whatever the plan or billing, so a client can show them. */
+export const VIEWER: AccessRule = { requiresScalePlan: false, consumesQuota: false };
+
+export function accountRateRule(accountId: string, limits: Limits): RateLimitRule {
+  return {
+    key: `acct:${accountId}`,
+    limit: limits.accountMax,
+    windowMs: limits.windowSeconds * 1000,
+    scope: 'ACCOUNT',
+  };
+}
+
+function scheduleRateRule(accountId: string, scheduleId: string, limits: Limits): RateLimitRule {
+  // Keyed by account too, so nobody can exhaust another account's schedule.
+  return {
+    key: `sched:${accountId}:${scheduleId}`,
+    limit: limits.scheduleMax,
+    windowMs: limits.windowSeconds * 1000,
+    scope: 'SCHEDULE',
+  };
+}
+
+/** Runs the checks for one operation (one root field); returns the caller's account. */
+export async function admit(session: Session, rule: AccessRule): Promise<Account> {
+  const { account } = await session.caller();
+  if (rule.requiresScalePlan) {
+    if (account.billing === 'UNPAID') throw new PaymentRequiredError('UNPAID_INVOICE');
+    if (account.plan !== 'SCALE') throw new PaymentRequiredError('PLAN_UPGRADE_REQUIRED');
+  }
+  const { clock, rateLimiter, limits } = session.deps;
+  const now = clock.now();
+  const rules = [accountRateRule(account.id, limits)];
+  if (rule.scheduleId !== undefined) rules.push(scheduleRateRule(account.id, rule.scheduleId, limits));
+  const admission = await rateLimiter.consume(rules, now);
+  if (!admission.admitted) {
+    const { scope, limit } = admission.rule;
+    throw new RateLimitedError(
+      scope,
+      limit,
+      limits.windowSeconds,
+      Math.max(1, Math.ceil(admission.retryAfterMs / 1000)),
+    );
+  }
+  if (rule.consumesQuota) {
+    // A fast refusal from the request's snapshot; the transaction that
+    // consumes is the authority (see consumeQuota).
+    const quota = quotaOf(account, now);
+    if (quota.remaining <= 0) throw new QuotaExceededError(quota.limit, quota.used);
+  }
+  return account;
+}

@@ -1,0 +1,58 @@
+// The account's request quota: a mutation that changes something consumes
+// units in the same transaction as the change, so a failed change refunds them
+// by rolling back, and concurrent consumers can never overdraw.
+import type { Tx } from '../db/client.js';
+import type { Account } from '../generated/prisma/client.js';
+import { QuotaExceededError } from './errors.js';
+
+export interface QuotaState {
+  limit: number;
+  used: number;
+  remaining: number;
+  /** When the current period ends and `used` starts again from 0 (null: never). */
+  resetAt: Date | null;
+}
+
+/** The end of the first monthly period after `periodEnd` that contains `now`. */
+export function nextPeriodEnd(periodEnd: Date, now: number): Date {
+  const next = new Date(periodEnd);
+  while (next.getTime() <= now) next.setUTCMonth(next.getUTCMonth() + 1);
+  return next;
+}
+
+/** The quota as of `now`, from an account row (a period that ended counts as reset). */
+export function quotaOf(account: Pick<Account, 'quotaLimit' | 'quotaUsed' | 'quotaResetAt'>, now: number): QuotaState {
+  const ended = account.quotaResetAt !== null && account.quotaResetAt.getTime() <= now;
+  const used = ended ? 0 : account.quotaUsed;
+  return {
+    limit: account.quotaLimit,
+    used,
+    remaining: Math.max(0, account.quotaLimit - used),
+    resetAt: ended && account.quotaResetAt ? nextPeriodEnd(account.quotaResetAt, now) : account.quotaResetAt,
+  };
+}
+
+/**
+ * Consumes `units` inside `tx`, or throws QuotaExceededError (the caller's
+ * transaction then rolls back, consuming nothing). The increment is the first
+ * write, so it also takes the account's row lock and serialises concurrent
+ * consumers of one account on PostgreSQL.
+ */
+export async function consumeQuota(tx: Tx, accountId: string, units: number, now: number): Promise<void> {
+  if (units <= 0) return;
+  const row = await tx.account.update({
+    where: { id: accountId },
+    data: { quotaUsed: { increment: units } },
+    select: { quotaUsed: true, quotaLimit: true, quotaResetAt: true },
+  });
+  let usedBefore = row.quotaUsed - units;
+  if (row.quotaResetAt && row.quotaResetAt.getTime() <= now) {
+    // The first consumption of a new period: start its count from zero.
+    usedBefore = 0;
+    await tx.account.update({
+      where: { id: accountId },
+      data: { quotaUsed: units, quotaResetAt: nextPeriodEnd(row.quotaResetAt, now) },
+    });
+  }
+  if (usedBefore + units > row.quotaLimit) throw new QuotaExceededError(row.quotaLimit, usedBefore, units);
+}

@@ -1,0 +1,71 @@
+// One Session per request: who is calling, and the loaders that batch and
+// cache that request's reads. Nothing here knows about GraphQL or HTTP.
+import DataLoader from 'dataloader';
+import type { Limits } from '../config.js';
+import type { Database } from '../db/client.js';
+import type { Account, Task } from '../generated/prisma/client.js';
+import { hashApiKey } from './api-keys.js';
+import type { Clock } from './clock.js';
+import { UnauthorizedError } from './errors.js';
+import type { RateLimiter } from './rate-limit.js';
+
+/** What every service needs; built once per process. */
+export interface Deps {
+  db: Database;
+  clock: Clock;
+  rateLimiter: RateLimiter;
+  limits: Limits;
+}
+
+export interface Caller {
+  /** The account as read when the request was authenticated. */
+  account: Account;
+  apiKeyId: string;
+}
+
+const MAX_KEY_LENGTH = 256;
+
+export class Session {
+  #caller: Promise<Caller> | undefined;
+  #tasks: DataLoader<string, Task | null> | undefined;
+
+  constructor(
+    readonly deps: Deps,
+    private readonly apiKey: string | undefined,
+  ) {}
+
+  /** The authenticated caller, resolved once per request. */
+  caller(): Promise<Caller> {
+    this.#caller ??= this.#authenticate();
+    return this.#caller;
+  }
+
+  /**
+   * The caller's tasks by id, batched: every lookup in one tick becomes one
+   * query, scoped to the caller's account so another account's id reads as
+   * missing. Only valid after `caller()` resolved.
+   */
+  tasks(accountId: string): DataLoader<string, Task | null> {
+    this.#tasks ??= new DataLoader(
+      async (ids) => {
+        const rows = await this.deps.db.read.task.findMany({ where: { accountId, id: { in: [...ids] } } });
+        const byId = new Map(rows.map((r) => [r.id, r]));
+        return ids.map((id) => byId.get(id) ?? null);
+      },
+      { maxBatchSize: 1000 },
+    );
+    return this.#tasks;
+  }
+
+  async #authenticate(): Promise<Caller> {
+    const key = this.apiKey;
+    if (!key) throw new UnauthorizedError();
+    if (key.length > MAX_KEY_LENGTH) throw new UnauthorizedError('Unknown or revoked API key.');
+    const row = await this.deps.db.read.apiKey.findUnique({
+      where: { keyHash: hashApiKey(key) },
+      select: { id: true, revokedAt: true, account: true },
+    });
+    if (!row || row.revokedAt) throw new UnauthorizedError('Unknown or revoked API key.');
+    return { account: row.account, apiKeyId: row.id };
+  }
+}

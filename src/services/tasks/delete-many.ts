@@ -1,0 +1,84 @@
+import { admit, WRITE } from '../access.js';
+import { BatchAbortedError, type InvalidStatusError, NotFoundError, ValidationError } from '../errors.js';
+import { consumeQuota } from '../quota.js';
+import type { Session } from '../session.js';
+import { taskInProgress } from './status.js';
+
+export const MAX_BATCH = 1000;
+
+export interface TaskDeleted {
+  deletedId: string;
+}
+
+export type DeleteOutcome = TaskDeleted | NotFoundError | InvalidStatusError | BatchAbortedError;
+
+export interface DeleteTasksResult {
+  deletedIds: string[];
+  /** One per distinct id, in the order the ids were first given. */
+  results: { id: string; outcome: DeleteOutcome }[];
+}
+
+/** Thrown inside the transaction to retry it when rows changed under it. */
+class RowsChanged extends Error {}
+
+const MAX_ATTEMPTS = 3;
+
+/**
+ * Deletes many tasks in one transaction with a constant number of statements
+ * (read, consume quota, delete), however many ids. Consumes one unit per task
+ * actually deleted. With `atomic`, any failed item means nothing is deleted.
+ */
+export async function deleteTasks(
+  session: Session,
+  ids: readonly string[],
+  atomic: boolean,
+): Promise<DeleteTasksResult> {
+  const account = await admit(session, WRITE);
+  if (ids.length === 0) throw new ValidationError('ids', 'ids must not be empty.');
+  if (ids.length > MAX_BATCH) throw new ValidationError('ids', `At most ${MAX_BATCH} ids per call; got ${ids.length}.`);
+  const unique = [...new Set(ids)];
+  const { db, clock } = session.deps;
+
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const result = await db.transaction(async (tx) => {
+        const found = await tx.task.findMany({
+          where: { accountId: account.id, id: { in: unique } },
+          select: { id: true, status: true, inProgress: true },
+        });
+        const byId = new Map(found.map((t) => [t.id, t]));
+        const failures = new Map<string, NotFoundError | InvalidStatusError>();
+        const deletable: string[] = [];
+        for (const id of unique) {
+          const task = byId.get(id);
+          if (!task) failures.set(id, new NotFoundError(id));
+          else if (task.inProgress) failures.set(id, taskInProgress(id, task.status));
+          else deletable.push(id);
+        }
+        const abort = atomic && failures.size > 0;
+        if (!abort && deletable.length > 0) {
+          await consumeQuota(tx, account.id, deletable.length, clock.now());
+          const { count } = await tx.task.deleteMany({
+            where: { accountId: account.id, id: { in: deletable }, inProgress: false },
+          });
+          // A row changed between the read and the delete (possible on
+          // PostgreSQL under READ COMMITTED): roll back and read again.
+          if (count !== deletable.length) throw new RowsChanged();
+        }
+        const deleted = abort ? [] : deletable;
+        return {
+          deletedIds: deleted,
+          results: unique.map((id) => ({
+            id,
+            outcome: failures.get(id) ?? (abort ? new BatchAbortedError(id) : { deletedId: id }),
+          })),
+        };
+      });
+      const loader = session.tasks(account.id);
+      for (const id of result.deletedIds) loader.clear(id);
+      return result;
+    } catch (e) {
+      if (!(e instanceof RowsChanged) || attempt === MAX_ATTEMPTS) throw e;
+    }
+  }
+}

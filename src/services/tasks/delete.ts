@@ -1,0 +1,25 @@
+import { admit, WRITE } from '../access.js';
+import { NotFoundError } from '../errors.js';
+import { consumeQuota } from '../quota.js';
+import type { Session } from '../session.js';
+import { taskInProgress } from './status.js';
+
+/**
+ * Deletes one task unless a run is executing. The delete is conditional
+ * (`WHERE inProgress = false`) and its row count decides the answer, so of any
+ * number of concurrent deletes exactly one succeeds and one unit is consumed.
+ */
+export async function deleteTask(session: Session, id: string): Promise<{ deletedId: string }> {
+  const account = await admit(session, WRITE);
+  const { db, clock } = session.deps;
+  await db.transaction(async (tx) => {
+    await consumeQuota(tx, account.id, 1, clock.now());
+    const { count } = await tx.task.deleteMany({ where: { id, accountId: account.id, inProgress: false } });
+    if (count === 1) return;
+    // Nothing deleted: say why (throwing rolls the quota back).
+    const task = await tx.task.findFirst({ where: { id, accountId: account.id }, select: { status: true } });
+    throw task ? taskInProgress(id, task.status) : new NotFoundError(id);
+  });
+  session.tasks(account.id).clear(id);
+  return { deletedId: id };
+}

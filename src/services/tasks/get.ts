@@ -1,0 +1,12 @@
+import type { Task } from '../../generated/prisma/client.js';
+import { admit, READ } from '../access.js';
+import { NotFoundError } from '../errors.js';
+import type { Session } from '../session.js';
+
+/** One of the caller's tasks. Another account's task is NotFound, never "forbidden". */
+export async function getTask(session: Session, id: string): Promise<Task> {
+  const account = await admit(session, READ);
+  const task = await session.tasks(account.id).load(id);
+  if (!task) throw new NotFoundError(id);
+  return task;
+}

@@ -1,0 +1,78 @@
+import type { Prisma, Task } from '../../generated/prisma/client.js';
+import type { ScheduleStatus, TaskApi } from '../../generated/prisma/enums.js';
+import { admit, READ } from '../access.js';
+import { ValidationError } from '../errors.js';
+import type { Session } from '../session.js';
+
+export const DEFAULT_PAGE_SIZE = 20;
+export const MAX_PAGE_SIZE = 100;
+
+export interface TaskFilter {
+  status?: ScheduleStatus | null;
+  api?: TaskApi | null;
+  enabled?: boolean | null;
+}
+
+export interface TaskPage {
+  tasks: Task[];
+  cursorOf(task: Task): string;
+  hasNextPage: boolean;
+  hasPreviousPage: boolean;
+  /** Counted only when asked for: it is a second query. */
+  totalCount(): Promise<number>;
+}
+
+// Cursor: the position (createdAt, id) of a task in the newest-first order.
+function encodeCursor(task: Pick<Task, 'createdAt' | 'id'>): string {
+  return Buffer.from(JSON.stringify([task.createdAt.getTime(), task.id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { createdAt: Date; id: string } {
+  try {
+    const [ms, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
+    if (typeof ms === 'number' && Number.isFinite(ms) && typeof id === 'string') return { createdAt: new Date(ms), id };
+  } catch {
+    // fall through
+  }
+  throw new ValidationError('after', 'Invalid cursor: pass an endCursor or cursor from a previous page.');
+}
+
+/** A page of the caller's tasks, newest first, with keyset pagination. */
+export async function listTasks(
+  session: Session,
+  args: { first?: number | null; after?: string | null; filter?: TaskFilter | null },
+): Promise<TaskPage> {
+  const account = await admit(session, READ);
+  const first = args.first ?? DEFAULT_PAGE_SIZE;
+  if (!Number.isInteger(first) || first < 0 || first > MAX_PAGE_SIZE) {
+    throw new ValidationError('first', `first must be between 0 and ${MAX_PAGE_SIZE}.`);
+  }
+  const after = args.after ? decodeCursor(args.after) : null;
+  const filter: Prisma.TaskWhereInput = { accountId: account.id };
+  if (args.filter?.status) filter.status = args.filter.status;
+  if (args.filter?.api) filter.api = args.filter.api;
+  if (args.filter?.enabled != null) filter.enabled = args.filter.enabled;
+
+  const where: Prisma.TaskWhereInput = after
+    ? {
+        ...filter,
+        OR: [{ createdAt: { lt: after.createdAt } }, { createdAt: after.createdAt, id: { lt: after.id } }],
+      }
+    : filter;
+  const db = session.deps.db.read;
+  const rows = await db.task.findMany({
+    where,
+    orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+    take: first + 1,
+  });
+  const tasks = rows.slice(0, first);
+  const loader = session.tasks(account.id);
+  for (const t of tasks) loader.prime(t.id, t);
+  return {
+    tasks,
+    cursorOf: encodeCursor,
+    hasNextPage: rows.length > first,
+    hasPreviousPage: after !== null,
+    totalCount: () => db.task.count({ where: filter }),
+  };
+}

@@ -1,0 +1,23 @@
+import type { ScheduleStatus } from '../../generated/prisma/enums.js';
+import { InvalidStatusError } from '../errors.js';
+
+/** The schedule statuses cancelSchedule accepts; CANCELLED and NON_EXISTING are final. */
+export const CANCELLABLE: readonly ScheduleStatus[] = ['ACTIVE', 'PAUSED', 'CREATE_PENDING', 'ERROR'];
+
+export function taskInProgress(id: string, status: ScheduleStatus): InvalidStatusError {
+  return new InvalidStatusError(
+    id,
+    status,
+    true,
+    `Task ${JSON.stringify(id)} is running now and cannot be deleted; retry when the run ends.`,
+  );
+}
+
+export function notCancellable(id: string, status: ScheduleStatus, inProgress: boolean): InvalidStatusError {
+  return new InvalidStatusError(
+    id,
+    status,
+    inProgress,
+    `Schedule ${JSON.stringify(id)} is ${status}; only ${CANCELLABLE.join(', ')} schedules can be cancelled.`,
+  );
+}
