@@ -1,0 +1,57 @@
+// The yoga application: schema, per-request context, masking and limits. It
+// does not listen; server.ts does, and tests call `app.fetch` directly.
+import { createYoga, maskError } from 'graphql-yoga';
+import { createContext } from './context.js';
+import { EXAMPLE_QUERY } from './http/example-query.js';
+import { renderGraphiQL, useGraphiQLAssets } from './http/graphiql.js';
+import { useBodyLimit, useQueryLimits } from './http/limits.js';
+import type { Logger } from './logger.js';
+import type { GraphQLContext } from './schema/builder.js';
+import { schema } from './schema/index.js';
+import type { Deps } from './services/session.js';
+
+export interface AppOptions {
+  deps: Deps;
+  logger: Logger;
+  /** Serve GraphiQL at /graphql (GET with Accept: text/html). */
+  graphiql: boolean;
+  /** Prefill GraphiQL's headers with this key (development demo account only). */
+  demoApiKey?: string | undefined;
+}
+
+export type App = ReturnType<typeof createApp>;
+
+export function createApp({ deps, logger, graphiql, demoApiKey }: AppOptions) {
+  return createYoga<Record<string, unknown>, GraphQLContext>({
+    schema,
+    graphqlEndpoint: '/graphql',
+    landingPage: false,
+    context: createContext(deps),
+    logging: {
+      debug: (...args) => logger.debug({ args }, 'yoga'),
+      info: (...args) => logger.info({ args }, 'yoga'),
+      warn: (...args) => logger.warn({ args }, 'yoga'),
+      error: (...args) => logger.error({ args }, 'yoga'),
+    },
+    maskedErrors: {
+      // Unexpected errors: logged in full here, and the client gets only the
+      // generic message — never a stack, SQL or file path, even in development
+      // (yoga's default adds the original error when NODE_ENV=development).
+      maskError: (error, message) => {
+        const masked = maskError(error, message, false);
+        if (masked !== error) logger.error({ err: error }, 'unexpected error (masked)');
+        return masked;
+      },
+    },
+    graphiql: graphiql
+      ? {
+          title: 'Task schedule API',
+          defaultQuery: EXAMPLE_QUERY,
+          headers: JSON.stringify(demoApiKey ? { 'X-Access-Key': demoApiKey } : { 'X-Access-Key': '<your API key>' }),
+          shouldPersistHeaders: false,
+        }
+      : false,
+    renderGraphiQL,
+    plugins: [useBodyLimit(), useGraphiQLAssets(), useQueryLimits()],
+  });
+}

@@ -1,0 +1,39 @@
+// Hostile-input limits, applied before anything executes. Document-level
+// limits come from graphql-armor (a maintained set of validation rules); the
+// body-size limit refuses oversized requests before they are read.
+import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
+import type { Plugin } from 'graphql-yoga';
+
+export const MAX_BODY_BYTES = 1_000_000;
+
+export function useQueryLimits(): Plugin {
+  return EnvelopArmorPlugin({
+    // 61 aliased `task` fields must reach the rate limiter (which answers the
+    // 61st with RateLimited); past 100 the document itself is refused.
+    maxAliases: { n: 100 },
+    maxDepth: { n: 12 },
+    // deleteTasks with 1,000 literal ids is about 1,000 tokens.
+    maxTokens: { n: 5_000 },
+    maxDirectives: { n: 50 },
+    costLimit: { maxCost: 20_000 },
+    // Field suggestions stay on: introspection is public anyway.
+    blockFieldSuggestion: { enabled: false },
+  }) as Plugin;
+}
+
+/** 413 for a request body over MAX_BODY_BYTES (by its Content-Length). */
+export function useBodyLimit(maxBytes = MAX_BODY_BYTES): Plugin {
+  return {
+    onRequest({ request, endResponse, fetchAPI }) {
+      const length = Number(request.headers.get('content-length') ?? 0);
+      if (length > maxBytes) {
+        endResponse(
+          fetchAPI.Response.json(
+            { errors: [{ message: `Request body too large: at most ${maxBytes} bytes.` }] },
+            { status: 413 },
+          ),
+        );
+      }
+    },
+  };
+}

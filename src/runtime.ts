@@ -1,0 +1,53 @@
+// Wires a configuration into a running application: migrate, open the
+// database, seed the demo account in development, build the app.
+import { type App, createApp } from './app.js';
+import type { Config } from './config.js';
+import { type Database, openDatabase } from './db/client.js';
+import { migrateDatabase } from './db/migrate.js';
+import type { Logger } from './logger.js';
+import { type Clock, systemClock } from './services/clock.js';
+import { seedDemo } from './services/demo.js';
+import { MemoryRateLimiter, type RateLimiter } from './services/rate-limit.js';
+import type { Deps } from './services/session.js';
+
+export interface Runtime {
+  app: App;
+  deps: Deps;
+  /** The demo account's key when this start created it. */
+  demo: { apiKey: string; accountId: string } | null;
+  close(): Promise<void>;
+}
+
+export interface RuntimeOptions {
+  clock?: Clock;
+  rateLimiter?: RateLimiter;
+  db?: Database;
+}
+
+export async function createRuntime(config: Config, logger: Logger, options: RuntimeOptions = {}): Promise<Runtime> {
+  const applied = await migrateDatabase(config.databaseUrl);
+  if (applied.length > 0) logger.info({ migrations: applied }, 'applied migrations');
+  const db = options.db ?? (await openDatabase(config.databaseUrl));
+  const deps: Deps = {
+    db,
+    clock: options.clock ?? systemClock,
+    rateLimiter: options.rateLimiter ?? new MemoryRateLimiter(),
+    limits: config.limits,
+  };
+  const demo = config.env === 'production' ? null : await seedDemo(db, deps.clock.now());
+  const app = createApp({
+    deps,
+    logger,
+    graphiql: true,
+    demoApiKey: config.env === 'production' ? undefined : demo?.apiKey,
+  });
+  return {
+    app,
+    deps,
+    demo,
+    close: async () => {
+      await deps.rateLimiter.close();
+      await db.close();
+    },
+  };
+}

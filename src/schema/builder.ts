@@ -1,0 +1,40 @@
+// The Pothos builder. Plugin order matters: errors wraps fields first, so a
+// typed error thrown anywhere below becomes a union member.
+import SchemaBuilder from '@pothos/core';
+import ErrorsPlugin from '@pothos/plugin-errors';
+import RelayPlugin from '@pothos/plugin-relay';
+import type { Session } from '../services/session.js';
+
+export interface GraphQLContext {
+  session: Session;
+}
+
+export const builder = new SchemaBuilder<{
+  Context: GraphQLContext;
+  DefaultFieldNullability: false;
+  DefaultEdgesNullability: false;
+  DefaultNodeNullability: false;
+  Scalars: {
+    ID: { Input: string; Output: string };
+    DateTime: { Input: Date; Output: Date };
+  };
+}>({
+  plugins: [ErrorsPlugin, RelayPlugin],
+  defaultFieldNullability: false,
+  relay: {
+    // Task ids are the public APIs' own opaque ids, not Relay global ids.
+    nodeQueryOptions: false,
+    nodesQueryOptions: false,
+    clientMutationId: 'omit',
+    cursorType: 'String',
+    edgesFieldOptions: { nullable: false },
+    nodeFieldOptions: { nullable: false },
+  },
+  // No default error types: each field lists exactly the errors it can return.
+  errors: { defaultTypes: [] },
+});
+
+builder.queryType({ description: 'Reads. Rate limited per account (every root field counts); never consume quota.' });
+builder.mutationType({
+  description: 'Changes. Rate limited per account; each change that succeeds consumes quota.',
+});

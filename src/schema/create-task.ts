@@ -1,0 +1,48 @@
+import type { Task as TaskRow } from '../generated/prisma/client.js';
+import { ValidationError } from '../services/errors.js';
+import { createTask } from '../services/tasks/create.js';
+import { builder } from './builder.js';
+import { FrequencyEnum, TaskApiEnum } from './enums.js';
+import { WRITE_ACCESS_ERRORS } from './errors.js';
+import { Task } from './task.js';
+
+const CreateTaskInput = builder.inputType('CreateTaskInput', {
+  description: 'A new scheduled task.',
+  fields: (t) => ({
+    name: t.string({ required: true, description: '1 to 255 characters (trimmed).' }),
+    api: t.field({ type: TaskApiEnum, required: true, description: 'The API each run calls.' }),
+    query: t.string({
+      required: true,
+      description: 'Querystring for the API, e.g. `url=https%3A%2F%2Fexample.com`. Must not contain `access_key`.',
+    }),
+    frequency: t.field({ type: FrequencyEnum, required: true, description: 'How often it runs.' }),
+    crontab: t.string({
+      required: false,
+      description: "Five-field Unix crontab. Required for CUSTOM; defaults to the frequency's crontab otherwise.",
+    }),
+    timezone: t.string({ required: false, description: 'IANA time zone (default `Etc/UTC`).' }),
+    enabled: t.boolean({ required: false, description: 'Start enabled (ACTIVE, default) or disabled (PAUSED).' }),
+  }),
+});
+
+const CreateTaskSuccess = builder.objectRef<{ task: TaskRow }>('CreateTaskSuccess').implement({
+  description: 'The task was created; one unit of quota was consumed.',
+  fields: (t) => ({
+    task: t.field({ type: Task, description: 'The new task.', resolve: (r) => r.task }),
+  }),
+});
+
+const CreateTaskResult = builder.errorUnion('CreateTaskResult', {
+  description: 'The created task, or why it was not created.',
+  types: [CreateTaskSuccess, ...WRITE_ACCESS_ERRORS, ValidationError],
+  resolveType: () => 'CreateTaskSuccess',
+});
+
+builder.mutationField('createTask', (t) =>
+  t.field({
+    type: CreateTaskResult,
+    description: 'Creates a scheduled task. Consumes one unit of quota.',
+    args: { input: t.arg({ type: CreateTaskInput, required: true, description: 'The task.' }) },
+    resolve: async (_, { input }, { session }) => ({ task: await createTask(session, input) }),
+  }),
+);

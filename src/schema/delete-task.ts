@@ -1,0 +1,27 @@
+import { InvalidStatusError, NotFoundError } from '../services/errors.js';
+import { deleteTask } from '../services/tasks/delete.js';
+import { builder } from './builder.js';
+import { WRITE_ACCESS_ERRORS } from './errors.js';
+
+const DeleteTaskSuccess = builder.objectRef<{ deletedId: string }>('DeleteTaskSuccess').implement({
+  description: 'The task was deleted; one unit of quota was consumed.',
+  fields: (t) => ({
+    deletedId: t.exposeID('deletedId', { description: 'Id of the deleted task; evict it from client caches.' }),
+  }),
+});
+
+const DeleteTaskResult = builder.errorUnion('DeleteTaskResult', {
+  description: 'The deleted id, or why nothing was deleted.',
+  types: [DeleteTaskSuccess, NotFoundError, InvalidStatusError, ...WRITE_ACCESS_ERRORS],
+  resolveType: () => 'DeleteTaskSuccess',
+});
+
+builder.mutationField('deleteTask', (t) =>
+  t.field({
+    type: DeleteTaskResult,
+    description:
+      'Deletes a task. A task whose run is in progress cannot be deleted (InvalidStatus). Consumes one unit of quota.',
+    args: { id: t.arg.id({ required: true, description: 'The task id.' }) },
+    resolve: (_, { id }, { session }) => deleteTask(session, id),
+  }),
+);

@@ -1,0 +1,110 @@
+import type { Task as TaskRow } from '../generated/prisma/client.js';
+import { NotFoundError, ValidationError } from '../services/errors.js';
+import { getTask } from '../services/tasks/get.js';
+import { listTasks, MAX_PAGE_SIZE, type TaskPage } from '../services/tasks/list.js';
+import { nextRunAt } from '../services/tasks/validate.js';
+import { builder } from './builder.js';
+import { FrequencyEnum, ScheduleStatusEnum, TaskApiEnum } from './enums.js';
+import { ACCESS_ERRORS } from './errors.js';
+import { DateTime } from './scalars.js';
+
+export const Task = builder.objectRef<TaskRow>('Task').implement({
+  description: 'A scheduled task ("schedule" and "task" are the same record).',
+  fields: (t) => ({
+    id: t.exposeID('id', { description: 'Opaque id, e.g. `5650820808835072` or `gsvyz98boa`.' }),
+    name: t.exposeString('name', { description: '1 to 255 characters.' }),
+    api: t.field({ type: TaskApiEnum, description: 'The API each run calls.', resolve: (task) => task.api }),
+    query: t.exposeString('query', {
+      description: 'Querystring passed to the API on each run; never holds an access key.',
+    }),
+    frequency: t.field({ type: FrequencyEnum, description: 'How often it runs.', resolve: (task) => task.frequency }),
+    crontab: t.exposeString('crontab', { description: 'Five-field Unix crontab it runs on.' }),
+    timezone: t.exposeString('timezone', { description: 'IANA time zone the crontab is read in.' }),
+    enabled: t.exposeBoolean('enabled', { description: 'Whether runs are scheduled.' }),
+    status: t.field({
+      type: ScheduleStatusEnum,
+      description: 'Schedule lifecycle status.',
+      resolve: (task) => task.status,
+    }),
+    inProgress: t.exposeBoolean('inProgress', {
+      description: 'A run is executing now; the task cannot be deleted meanwhile.',
+    }),
+    createdAt: t.expose('createdAt', { type: DateTime, description: 'When it was created.' }),
+    lastRunAt: t.expose('lastRunAt', { type: DateTime, nullable: true, description: 'When it last ran, if ever.' }),
+    runs: t.exposeInt('runs', { description: 'How many times it has run.' }),
+    nextRunAt: t.field({
+      type: DateTime,
+      nullable: true,
+      description: 'When it will run next; null unless enabled and ACTIVE.',
+      resolve: (task) => nextRunAt(task, new Date()),
+    }),
+  }),
+});
+
+const TaskConnection = builder.connectionObject(
+  {
+    type: Task,
+    name: 'TaskConnection',
+    description: "A page of the caller's tasks, newest first.",
+    fields: (t) => ({
+      totalCount: t.int({
+        description: 'Tasks matching the filter, on all pages (costs one more query; ask only when shown).',
+        resolve: (connection) => (connection as unknown as { page: TaskPage }).page.totalCount(),
+      }),
+    }),
+  },
+  { name: 'TaskEdge', description: 'A task and its cursor.' },
+);
+
+const TaskFilter = builder.inputType('TaskFilter', {
+  description: 'Narrows `tasks`; all given conditions must hold.',
+  fields: (t) => ({
+    status: t.field({ type: ScheduleStatusEnum, required: false, description: 'Only tasks with this status.' }),
+    api: t.field({ type: TaskApiEnum, required: false, description: 'Only tasks calling this API.' }),
+    enabled: t.boolean({ required: false, description: 'Only enabled (true) or disabled (false) tasks.' }),
+  }),
+});
+
+const TaskResult = builder.errorUnion('TaskResult', {
+  description: 'A task, or why it cannot be read.',
+  types: [Task, ...ACCESS_ERRORS, NotFoundError],
+  resolveType: () => 'Task',
+});
+
+const TasksResult = builder.errorUnion('TasksResult', {
+  description: 'A page of tasks, or why they cannot be listed.',
+  types: [TaskConnection, ...ACCESS_ERRORS, ValidationError],
+  resolveType: () => 'TaskConnection',
+});
+
+builder.queryFields((t) => ({
+  task: t.field({
+    type: TaskResult,
+    description: "One of the caller's tasks by id. Lookups in one request are batched into one query.",
+    args: { id: t.arg.id({ required: true, description: 'The task id.' }) },
+    resolve: (_, { id }, { session }) => getTask(session, id),
+  }),
+  tasks: t.field({
+    type: TasksResult,
+    description: "The caller's tasks, newest first, as a Relay connection.",
+    args: {
+      first: t.arg.int({ required: false, description: `Page size, 0 to ${MAX_PAGE_SIZE} (default 20).` }),
+      after: t.arg.string({ required: false, description: 'Return tasks after this cursor (`pageInfo.endCursor`).' }),
+      filter: t.arg({ type: TaskFilter, required: false, description: 'Conditions on the tasks returned.' }),
+    },
+    resolve: async (_, args, { session }) => {
+      const page = await listTasks(session, args);
+      const edges = page.tasks.map((task) => ({ cursor: page.cursorOf(task), node: task }));
+      return {
+        edges,
+        pageInfo: {
+          hasNextPage: page.hasNextPage,
+          hasPreviousPage: page.hasPreviousPage,
+          startCursor: edges[0]?.cursor ?? null,
+          endCursor: edges.at(-1)?.cursor ?? null,
+        },
+        page,
+      };
+    },
+  }),
+}));
