@@ -66,7 +66,7 @@ async function run(argv: string[]): Promise<unknown> {
         const quotaLimit = Number(values.quota ?? 1000);
         if (!Number.isInteger(quotaLimit) || quotaLimit < 0) throw new UsageError('--quota must be a whole number');
         const name = values.name ?? `account-${new Date().toISOString().slice(0, 10)}`;
-        return db.transaction(async (tx) => {
+        return await db.transaction(async (tx) => {
           const accountId = await insertAccount(tx, { name, plan, billing, quotaLimit }, Date.now());
           const apiKey = await insertApiKey(tx, accountId);
           return { accountId, name, plan, billing, quotaLimit, apiKey };

@@ -11,10 +11,27 @@ export function sqliteFilePath(url: string): string {
   return file;
 }
 
+/** SQLite's bind-parameter limit since 3.32 (better-sqlite3 bundles a newer one). */
+const SQLITE_MAX_VARIABLE_NUMBER = 32766;
+
+/**
+ * The better-sqlite3 adapter, telling Prisma the real bind-parameter limit:
+ * without it Prisma assumes SQLite's old 999 and splits an `IN` of 1,000 ids
+ * into several statements.
+ */
+class SqliteAdapterFactory extends PrismaBetterSqlite3 {
+  override async connect() {
+    const adapter = await super.connect();
+    return Object.assign(adapter, {
+      getConnectionInfo: () => ({ maxBindValues: SQLITE_MAX_VARIABLE_NUMBER, supportsRelationJoins: false }),
+    });
+  }
+}
+
 /** A driver adapter for the SQLite file at `url`, creating its folder if needed. */
 export function sqliteAdapter(url: string): PrismaBetterSqlite3 {
   const file = sqliteFilePath(url);
   mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   // timeout: how long a writer waits for another process's lock (SQLITE_BUSY).
-  return new PrismaBetterSqlite3({ url: `file:${file}`, timeout: 5000 });
+  return new SqliteAdapterFactory({ url: `file:${file}`, timeout: 5000 });
 }

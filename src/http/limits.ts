@@ -11,7 +11,10 @@ export function useQueryLimits(): Plugin {
     // 61 aliased `task` fields must reach the rate limiter (which answers the
     // 61st with RateLimited); past 100 the document itself is refused.
     maxAliases: { n: 100 },
-    maxDepth: { n: 12 },
+    // Our deepest real selection is 4 (tasks.edges.node.field). Introspection
+    // is left to graphql-js's MaxIntrospectionDepthRule, which stops its
+    // fields → type → fields cycles while admitting the standard query.
+    maxDepth: { n: 10 },
     // deleteTasks with 1,000 literal ids is about 1,000 tokens.
     maxTokens: { n: 5_000 },
     maxDirectives: { n: 50 },

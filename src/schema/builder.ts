@@ -34,6 +34,9 @@ export const builder = new SchemaBuilder<{
   errors: { defaultTypes: [] },
 });
 
+// Root fields are nullable (each sets `nullable: true`): expected failures are
+// union members, so null only ever means an unexpected, masked error, and it
+// then nulls that one field instead of the whole response.
 builder.queryType({ description: 'Reads. Rate limited per account (every root field counts); never consume quota.' });
 builder.mutationType({
   description: 'Changes. Rate limited per account; each change that succeeds consumes quota.',

@@ -36,6 +36,7 @@ const CancelScheduleResult = builder.errorUnion('CancelScheduleResult', {
 builder.mutationField('cancelSchedule', (t) =>
   t.field({
     type: CancelScheduleResult,
+    nullable: true,
     description:
       'Cancels a schedule from ACTIVE, PAUSED, CREATE_PENDING or ERROR; from CANCELLED or NON_EXISTING it is InvalidStatus. ' +
       'Also limited per schedule id (RateLimited with scope SCHEDULE). Consumes one unit of quota.',

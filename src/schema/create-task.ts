@@ -41,6 +41,7 @@ const CreateTaskResult = builder.errorUnion('CreateTaskResult', {
 builder.mutationField('createTask', (t) =>
   t.field({
     type: CreateTaskResult,
+    nullable: true,
     description: 'Creates a scheduled task. Consumes one unit of quota.',
     args: { input: t.arg({ type: CreateTaskInput, required: true, description: 'The task.' }) },
     resolve: async (_, { input }, { session }) => ({ task: await createTask(session, input) }),

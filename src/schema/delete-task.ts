@@ -19,6 +19,7 @@ const DeleteTaskResult = builder.errorUnion('DeleteTaskResult', {
 builder.mutationField('deleteTask', (t) =>
   t.field({
     type: DeleteTaskResult,
+    nullable: true,
     description:
       'Deletes a task. A task whose run is in progress cannot be deleted (InvalidStatus). Consumes one unit of quota.',
     args: { id: t.arg.id({ required: true, description: 'The task id.' }) },

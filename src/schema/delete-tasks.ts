@@ -53,6 +53,7 @@ const DeleteTasksResult = builder.errorUnion('DeleteTasksResult', {
 builder.mutationField('deleteTasks', (t) =>
   t.field({
     type: DeleteTasksResult,
+    nullable: true,
     description:
       `Deletes up to ${MAX_BATCH} tasks in one transaction; duplicated ids are reported once. ` +
       'With atomic: true, if any item fails nothing is deleted. Consumes one unit of quota per task deleted; ' +

@@ -80,12 +80,14 @@ const TasksResult = builder.errorUnion('TasksResult', {
 builder.queryFields((t) => ({
   task: t.field({
     type: TaskResult,
+    nullable: true,
     description: "One of the caller's tasks by id. Lookups in one request are batched into one query.",
     args: { id: t.arg.id({ required: true, description: 'The task id.' }) },
     resolve: (_, { id }, { session }) => getTask(session, id),
   }),
   tasks: t.field({
     type: TasksResult,
+    nullable: true,
     description: "The caller's tasks, newest first, as a Relay connection.",
     args: {
       first: t.arg.int({ required: false, description: `Page size, 0 to ${MAX_PAGE_SIZE} (default 20).` }),

@@ -59,6 +59,7 @@ const ViewerResult = builder.errorUnion('ViewerResult', {
 builder.queryField('viewer', (t) =>
   t.field({
     type: ViewerResult,
+    nullable: true,
     description: 'The account of the calling API key, with its plan, billing, quota and rate-limit state.',
     resolve: (_, __, { session }) => viewer(session),
   }),

@@ -93,6 +93,11 @@ export class MemoryRateLimiter implements RateLimiter {
     this.#logs.clear();
   }
 
+  /** Keys currently held (for tests and metrics). */
+  get size(): number {
+    return this.#logs.size;
+  }
+
   #log(rule: RateLimitRule, now: number): SlidingLog {
     let log = this.#logs.get(rule.key);
     if (!log) {

@@ -20,7 +20,6 @@ export interface Deps {
 export interface Caller {
   /** The account as read when the request was authenticated. */
   account: Account;
-  apiKeyId: string;
 }
 
 const MAX_KEY_LENGTH = 256;
@@ -61,11 +60,11 @@ export class Session {
     const key = this.apiKey;
     if (!key) throw new UnauthorizedError();
     if (key.length > MAX_KEY_LENGTH) throw new UnauthorizedError('Unknown or revoked API key.');
-    const row = await this.deps.db.read.apiKey.findUnique({
-      where: { keyHash: hashApiKey(key) },
-      select: { id: true, revokedAt: true, account: true },
+    // One statement: the account that holds this key, unrevoked.
+    const account = await this.deps.db.read.account.findFirst({
+      where: { apiKeys: { some: { keyHash: hashApiKey(key), revokedAt: null } } },
     });
-    if (!row || row.revokedAt) throw new UnauthorizedError('Unknown or revoked API key.');
-    return { account: row.account, apiKeyId: row.id };
+    if (!account) throw new UnauthorizedError('Unknown or revoked API key.');
+    return { account };
   }
 }

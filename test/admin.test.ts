@@ -1,0 +1,184 @@
+// The operator CLI, run as operators run it: `npm run admin -- …`.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase } from '../src/db/client.js';
+import { hashApiKey } from '../src/services/api-keys.js';
+import { npmRun } from './helpers/run.js';
+
+let dir: string;
+let env: Record<string, string>;
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'admin-'));
+  env = { DATABASE_URL: `file:${path.join(dir, 'admin.db')}` };
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+type Entry = Record<string, unknown>;
+const goodFile: { accounts: (Entry & { plan: string; tasks: Entry[] })[] } = {
+  accounts: [
+    {
+      name: 'acme',
+      plan: 'scale',
+      billing: 'ok',
+      quota: 1000,
+      quota_used: 12,
+      api_keys: ['acme-plain-key-0123456789'],
+      tasks: [
+        {
+          id: '5650820808835072',
+          name: 'task screenshot',
+          api: 'screenshot',
+          query: 'url=https%3A%2F%2Fexample.com',
+          frequency: 'every_month',
+          crontab: '34 9 28 * *',
+          timezone: 'Etc/UTC',
+          enabled: true,
+          created: 1714296566,
+          last_run: 1745832566,
+          runs: 12,
+          status: 'active',
+          in_progress: false,
+        },
+        {
+          id: 'SC-1234-1234-1234-1234-1234-1234',
+          name: 'pending',
+          api: 'pdf',
+          query: 'url=x',
+          frequency: 'every_day',
+          status: 'CREATE-PENDING',
+        },
+        {
+          id: 'gsvyz98boa',
+          name: 'erroring',
+          api: 'scrape',
+          query: 'url=x',
+          frequency: 'custom',
+          crontab: '*/5 * * * *',
+          status: 'error',
+          in_progress: true,
+        },
+      ],
+    },
+    { name: 'unpaid-co', plan: 'GROWTH', billing: 'UNPAID', quota: 10, api_keys: [], tasks: [] },
+  ],
+};
+
+async function write(name: string, data: unknown) {
+  const file = path.join(dir, name);
+  await writeFile(file, typeof data === 'string' ? data : JSON.stringify(data));
+  return file;
+}
+
+describe('npm run admin -- import', () => {
+  it('rejects a bad file whole, naming each bad entry, and loads nothing', async () => {
+    const bad = structuredClone(goodFile);
+    bad.accounts[0]!.tasks[1]!.status = 'sleeping';
+    bad.accounts[0]!.tasks[2]!.crontab = '99 * * * *';
+    bad.accounts[0]!.tasks.push({ ...bad.accounts[0]!.tasks[0]!, query: 'url=x&access_key=leak' });
+    bad.accounts[1]!.plan = 'platinum';
+    const ran = await npmRun(['admin', '--', 'import', await write('bad.json', bad)], env);
+    expect(ran.code).toBe(1);
+    expect(ran.stderr).toContain('Import rejected, nothing was loaded');
+    expect(ran.stderr).toContain('accounts[0] ("acme").tasks[1].status: must be one of active, paused');
+    expect(ran.stderr).toContain(
+      'accounts[0] ("acme").tasks[2] (id "gsvyz98boa").crontab: Invalid crontab "99 * * * *"',
+    );
+    expect(ran.stderr).toContain('accounts[0] ("acme").tasks[3] (id "5650820808835072"): the same id is also given at');
+    expect(ran.stderr).toContain(
+      'accounts[0] ("acme").tasks[3] (id "5650820808835072").query: query must not contain access_key',
+    );
+    expect(ran.stderr).toContain('accounts[1].plan: must be one of free, basic, growth, scale');
+    const db = await openDatabase(env.DATABASE_URL!);
+    try {
+      expect(await db.read.account.count()).toBe(0);
+      expect(await db.read.task.count()).toBe(0);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('rejects a file that is not JSON', async () => {
+    const ran = await npmRun(['admin', '--', 'import', await write('broken.json', '{"accounts": [')], env);
+    expect(ran.code).toBe(1);
+    expect(ran.stderr).toMatch(/broken\.json: .*JSON/);
+  });
+
+  it('loads accounts, hashed keys and tasks in the public Task API shape, and reports them', async () => {
+    const ran = await npmRun(['admin', '--', 'import', await write('good.json', goodFile)], env);
+    expect(ran.stderr).toBe('');
+    expect(ran.code).toBe(0);
+    const report = JSON.parse(ran.stdout).imported;
+    expect(report).toMatchObject({
+      apiKeys: 1,
+      tasks: 3,
+      accounts: [{ name: 'acme', apiKeys: 1, tasks: 3 }, { name: 'unpaid-co' }],
+    });
+
+    const db = await openDatabase(env.DATABASE_URL!);
+    try {
+      const acme = await db.read.account.findFirstOrThrow({
+        where: { name: 'acme' },
+        include: { apiKeys: true, tasks: true },
+      });
+      expect(acme).toMatchObject({ plan: 'SCALE', billing: 'OK', quotaLimit: 1000, quotaUsed: 12 });
+      expect(acme.apiKeys[0]!.keyHash).toBe(hashApiKey('acme-plain-key-0123456789'));
+      const byId = Object.fromEntries(acme.tasks.map((t) => [t.id, t]));
+      expect(byId['5650820808835072']).toMatchObject({
+        api: 'SCREENSHOT',
+        frequency: 'EVERY_MONTH',
+        crontab: '34 9 28 * *',
+        status: 'ACTIVE',
+        runs: 12,
+        createdAt: new Date(1714296566_000),
+        lastRunAt: new Date(1745832566_000),
+      });
+      expect(byId['SC-1234-1234-1234-1234-1234-1234']).toMatchObject({
+        status: 'CREATE_PENDING',
+        crontab: '0 0 * * *',
+        inProgress: false,
+      });
+      expect(byId.gsvyz98boa).toMatchObject({ status: 'ERROR', inProgress: true });
+      const unpaid = await db.read.account.findFirstOrThrow({ where: { name: 'unpaid-co' } });
+      expect(unpaid).toMatchObject({ plan: 'GROWTH', billing: 'UNPAID', quotaUsed: 0 });
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('refuses to load the same tasks and keys twice', async () => {
+    const ran = await npmRun(['admin', '--', 'import', await write('again.json', goodFile)], env);
+    expect(ran.code).toBe(1);
+    expect(ran.stderr).toContain('a task with this id already exists');
+    expect(ran.stderr).toContain('this API key is already in use');
+  });
+});
+
+describe('npm run admin -- create-account / create-key / revoke-key', () => {
+  it('creates an account and prints its id and API key as JSON, on an empty database', async () => {
+    const fresh = { DATABASE_URL: `file:${path.join(dir, 'fresh', 'new.db')}` };
+    const ran = await npmRun(['admin', '--', 'create-account', '--plan', 'scale', '--name', 'newco'], fresh);
+    expect(ran.code).toBe(0);
+    const out = JSON.parse(ran.stdout);
+    expect(out).toMatchObject({ name: 'newco', plan: 'SCALE', billing: 'OK', quotaLimit: 1000 });
+    expect(out.accountId).toEqual(expect.any(String));
+    expect(out.apiKey).toMatch(/^tsk_[A-Za-z0-9_-]{43}$/);
+
+    const key2 = JSON.parse(
+      (await npmRun(['admin', '--', 'create-key', '--account', out.accountId], fresh)).stdout,
+    ).apiKey;
+    expect(key2).not.toBe(out.apiKey);
+    const revoked = await npmRun(['admin', '--', 'revoke-key', key2], fresh);
+    expect(JSON.parse(revoked.stdout)).toEqual({ revoked: true });
+    const again = await npmRun(['admin', '--', 'revoke-key', key2], fresh);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain('no live key matches');
+  });
+
+  it('explains its usage on a bad plan', async () => {
+    const ran = await npmRun(['admin', '--', 'create-account', '--plan', 'gold'], env);
+    expect(ran.code).toBe(2);
+    expect(ran.stderr).toContain('--plan must be one of free, basic, growth, scale');
+  });
+});

@@ -1,0 +1,99 @@
+// Concurrent requests against one database: every state change is a
+// conditional write in a transaction, so races resolve to exactly one winner.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { CancelDoc, DeleteTaskDoc, DeleteTasksDoc, TaskDoc } from './helpers/documents.js';
+import { createHarness, type Harness } from './helpers/harness.js';
+
+const count = (answers: { __typename: string }[]) =>
+  answers.reduce<Record<string, number>>((acc, a) => {
+    acc[a.__typename] = (acc[a.__typename] ?? 0) + 1;
+    return acc;
+  }, {});
+
+describe('under the default limits', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await createHarness();
+  });
+  afterAll(() => h.close());
+
+  it('20 concurrent cancelSchedule on one ACTIVE task: 1 success, 9 InvalidStatus, 10 RateLimited (SCHEDULE)', async () => {
+    const { id, key } = await h.account();
+    const taskId = await h.task(id, { status: 'ACTIVE' });
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, async () => (await h.gql(CancelDoc, { id: taskId }, key)).cancelSchedule),
+    );
+    expect(count(answers)).toEqual({ CancelScheduleSuccess: 1, InvalidStatus: 9, RateLimited: 10 });
+    expect(answers.filter((a) => a.__typename === 'RateLimited').every((a) => a.scope === 'SCHEDULE')).toBe(true);
+    expect(answers.filter((a) => a.__typename === 'InvalidStatus').every((a) => a.currentStatus === 'CANCELLED')).toBe(
+      true,
+    );
+    expect(await h.quotaUsed(id)).toBe(1);
+    expect((await h.db.read.task.findUniqueOrThrow({ where: { id: taskId } })).status).toBe('CANCELLED');
+  });
+});
+
+describe('with limits raised', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await createHarness({ limits: { accountMax: 100_000, scheduleMax: 100_000 } });
+  });
+  afterEach(() => h.clock.advance(60));
+  afterAll(() => h.close());
+
+  it('20 concurrent deleteTask on one task: 1 success, 19 NotFound, one unit consumed', async () => {
+    const { id, key } = await h.account();
+    const taskId = await h.task(id);
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, async () => (await h.gql(DeleteTaskDoc, { id: taskId }, key)).deleteTask),
+    );
+    expect(count(answers)).toEqual({ DeleteTaskSuccess: 1, NotFound: 19 });
+    expect(await h.quotaUsed(id)).toBe(1);
+  });
+
+  it('with 1 unit left, 20 concurrent deleteTask of different tasks: 1 success, 19 QuotaExceeded', async () => {
+    const { id, key } = await h.account({ quotaLimit: 10, quotaUsed: 9 });
+    const ids = await h.tasks(
+      id,
+      Array.from({ length: 20 }, () => ({})),
+    );
+    const answers = await Promise.all(
+      ids.map(async (taskId) => (await h.gql(DeleteTaskDoc, { id: taskId }, key)).deleteTask),
+    );
+    expect(count(answers)).toEqual({ DeleteTaskSuccess: 1, QuotaExceeded: 19 });
+    expect(await h.quotaUsed(id)).toBe(10);
+    expect(await h.db.read.task.count({ where: { accountId: id } })).toBe(19);
+  });
+
+  it('concurrent overlapping deleteTasks delete each task once and charge each deletion once', async () => {
+    const { id, key } = await h.account();
+    const ids = await h.tasks(
+      id,
+      Array.from({ length: 30 }, () => ({})),
+    );
+    const batches = Array.from({ length: 10 }, (_, i) => ids.slice(i * 2, i * 2 + 12));
+    const answers = await Promise.all(
+      batches.map(async (batch) => (await h.gql(DeleteTasksDoc, { ids: batch }, key)).deleteTasks),
+    );
+    const deleted = answers.flatMap((a) => a.deletedIds as string[]);
+    expect(new Set(deleted).size).toBe(deleted.length);
+    expect(new Set(deleted)).toEqual(new Set(ids.slice(0, 30)));
+    expect(await h.quotaUsed(id)).toBe(30);
+  });
+
+  it('a read racing a cancel sees the task before or after, never a half-state', async () => {
+    const { id, key } = await h.account();
+    const taskId = await h.task(id, { status: 'PAUSED', enabled: true });
+    const [reads, cancel] = await Promise.all([
+      Promise.all(Array.from({ length: 20 }, async () => (await h.gql(TaskDoc, { id: taskId }, key)).task)),
+      h.gql(CancelDoc, { id: taskId }, key),
+    ]);
+    expect(cancel.cancelSchedule.__typename).toBe('CancelScheduleSuccess');
+    for (const t of reads) {
+      expect([
+        ['PAUSED', true],
+        ['CANCELLED', false],
+      ]).toContainEqual([t.status, t.enabled]);
+    }
+  });
+});

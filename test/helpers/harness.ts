@@ -1,0 +1,192 @@
+// An isolated app per test file: its own migrated SQLite file, a clock the
+// test moves, and the real yoga app called through `fetch`.
+import { copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { type App, createApp } from '../../src/app.js';
+import type { Limits } from '../../src/config.js';
+import { type Database, openDatabase } from '../../src/db/client.js';
+import { migrateDatabase } from '../../src/db/migrate.js';
+import type { Billing, Plan, ScheduleStatus } from '../../src/generated/prisma/enums.js';
+import { createLogger } from '../../src/logger.js';
+import { insertAccount, insertApiKey } from '../../src/services/accounts.js';
+import type { Clock } from '../../src/services/clock.js';
+import { newId } from '../../src/services/ids.js';
+import { MemoryRateLimiter } from '../../src/services/rate-limit.js';
+import type { Deps } from '../../src/services/session.js';
+
+export const DEFAULT_LIMITS: Limits = { accountMax: 60, scheduleMax: 10, windowSeconds: 60 };
+
+export class TestClock implements Clock {
+  constructor(public ms = Date.UTC(2026, 5, 15, 12, 0, 0)) {}
+  now() {
+    return this.ms;
+  }
+  advance(seconds: number) {
+    this.ms += seconds * 1000;
+  }
+}
+
+// Migrating costs a schema-engine start; do it once per worker and copy.
+let template: Promise<string> | undefined;
+function migratedTemplate(): Promise<string> {
+  template ??= (async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'tasks-template-'));
+    const file = path.join(dir, 'template.db');
+    await migrateDatabase(`file:${file}`);
+    return file;
+  })();
+  return template;
+}
+
+export interface TaskSeed {
+  id?: string;
+  name?: string;
+  status?: ScheduleStatus;
+  inProgress?: boolean;
+  enabled?: boolean;
+  createdAt?: Date;
+  api?: 'SCREENSHOT' | 'SCREENCAST' | 'PDF' | 'SCRAPE';
+}
+
+export interface AccountSeed {
+  plan?: Plan;
+  billing?: Billing;
+  quotaLimit?: number;
+  quotaUsed?: number;
+  quotaResetAt?: Date | null;
+  name?: string;
+}
+
+export interface GqlResponse<T = any> {
+  status: number;
+  body: { data?: T; errors?: { message: string; extensions?: Record<string, unknown>; path?: unknown[] }[] };
+}
+
+export type Harness = Awaited<ReturnType<typeof createHarness>>;
+
+export async function createHarness(options: { limits?: Partial<Limits> } = {}) {
+  const dir = await mkdtemp(path.join(tmpdir(), 'tasks-test-'));
+  const file = path.join(dir, 'test.db');
+  await copyFile(await migratedTemplate(), file);
+  const url = `file:${file}`;
+  const queries: string[] = [];
+  const db: Database = await openDatabase(url, { onQuery: (sql) => queries.push(sql) });
+  const clock = new TestClock();
+  const limits = { ...DEFAULT_LIMITS, ...options.limits };
+  const deps: Deps = { db, clock, rateLimiter: new MemoryRateLimiter(), limits };
+  const logLines: string[] = [];
+  const logger = createLogger(
+    'error',
+    new Writable({
+      write(chunk, _enc, done) {
+        logLines.push(String(chunk));
+        done();
+      },
+    }),
+  );
+  const app: App = createApp({ deps, logger, graphiql: true });
+
+  async function request<T = any>(
+    query: string,
+    variables?: Record<string, unknown>,
+    init: { key?: string | undefined; headers?: Record<string, string> } = {},
+  ): Promise<GqlResponse<T>> {
+    const res = await app.fetch('http://localhost/graphql', {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/graphql-response+json, application/json',
+        ...(init.key ? { 'x-access-key': init.key } : {}),
+        ...init.headers,
+      },
+      body: JSON.stringify({ query, variables }),
+    });
+    return { status: res.status, body: (await res.json()) as GqlResponse<T>['body'] };
+  }
+
+  /** Executes and returns `data`, failing on any top-level error. */
+  async function gql<T = any>(query: string, variables?: Record<string, unknown>, key?: string): Promise<T> {
+    const res = await request<T>(query, variables, { key });
+    if (res.status !== 200 || res.body.errors) {
+      throw new Error(`GraphQL request failed (${res.status}): ${JSON.stringify(res.body.errors)}`);
+    }
+    return res.body.data as T;
+  }
+
+  async function account(seed: AccountSeed = {}): Promise<{ id: string; key: string }> {
+    return db.transaction(async (tx) => {
+      const id = await insertAccount(
+        tx,
+        {
+          name: seed.name ?? 'acme',
+          plan: seed.plan ?? 'SCALE',
+          billing: seed.billing ?? 'OK',
+          quotaLimit: seed.quotaLimit ?? 1000,
+          quotaUsed: seed.quotaUsed ?? 0,
+          quotaResetAt: seed.quotaResetAt === undefined ? null : seed.quotaResetAt,
+        },
+        clock.now(),
+      );
+      return { id, key: await insertApiKey(tx, id) };
+    });
+  }
+
+  let seq = 0;
+  async function tasks(accountId: string, seeds: TaskSeed[]): Promise<string[]> {
+    const data = seeds.map((s) => ({
+      id: s.id ?? `t-${newId(10)}`,
+      accountId,
+      name: s.name ?? `task ${++seq}`,
+      api: s.api ?? ('SCREENSHOT' as const),
+      query: 'url=https%3A%2F%2Fexample.com',
+      frequency: 'EVERY_DAY' as const,
+      crontab: '0 0 * * *',
+      timezone: 'Etc/UTC',
+      enabled: s.enabled ?? true,
+      status: s.status ?? ('ACTIVE' as const),
+      inProgress: s.inProgress ?? false,
+      createdAt: s.createdAt ?? new Date(clock.now() - 1000 * ++seq),
+    }));
+    await db.transaction((tx) => tx.task.createMany({ data }));
+    return data.map((d) => d.id);
+  }
+
+  const task = async (accountId: string, seed: TaskSeed = {}) => (await tasks(accountId, [seed]))[0]!;
+
+  async function quotaUsed(accountId: string): Promise<number> {
+    return (await db.read.account.findUniqueOrThrow({ where: { id: accountId } })).quotaUsed;
+  }
+
+  /** Runs `fn` and returns the SQL statements it sent. */
+  async function sqlDuring(fn: () => Promise<unknown>): Promise<string[]> {
+    const start = queries.length;
+    await fn();
+    return queries.slice(start);
+  }
+
+  return {
+    app,
+    db,
+    deps,
+    clock,
+    limits,
+    queries,
+    logLines,
+    request,
+    gql,
+    account,
+    tasks,
+    task,
+    quotaUsed,
+    sqlDuring,
+    close: async () => {
+      await db.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A literal GraphQL document. (Typed by codegen once the client preset lands.) */
+export const graphql = (document: string) => document;
