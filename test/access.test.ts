@@ -1,17 +1,18 @@
 // The checks every operation shares: who may call, in which order the checks
 // run, and that a failed check changes nothing.
+import { print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { revokeApiKey } from '../src/services/accounts.js';
 import {
-  CancelDoc,
-  CreateTaskDoc,
-  DeleteTaskDoc,
-  DeleteTasksDoc,
-  TaskDoc,
-  TasksDoc,
-  ViewerDoc,
-} from './helpers/documents.js';
-import { createHarness, type Harness } from './helpers/harness.js';
+  CancelScheduleDocument,
+  CreateTaskDocument,
+  DeleteTaskDocument,
+  DeleteTasksDocument,
+  TaskDocument,
+  TasksDocument,
+  ViewerDocument,
+} from '../src/generated/client/graphql.js';
+import { revokeApiKey } from '../src/services/accounts.js';
+import { createHarness, type Document, type Harness, narrow } from './helpers/harness.js';
 
 let h: Harness;
 beforeAll(async () => {
@@ -19,27 +20,46 @@ beforeAll(async () => {
 });
 afterAll(() => h.close());
 
-/** Every task operation, as (document, variables for a given task id, root field, writes?). */
-const operations = [
-  { field: 'task', doc: TaskDoc, vars: (id: string) => ({ id }), writes: false },
-  { field: 'tasks', doc: TasksDoc, vars: () => ({}), writes: false },
-  {
-    field: 'createTask',
-    doc: CreateTaskDoc,
-    vars: () => ({ input: { name: 'n', api: 'PDF', query: 'url=x', frequency: 'EVERY_DAY' } }),
-    writes: true,
-  },
-  { field: 'deleteTask', doc: DeleteTaskDoc, vars: (id: string) => ({ id }), writes: true },
-  { field: 'cancelSchedule', doc: CancelDoc, vars: (id: string) => ({ id }), writes: true },
-  { field: 'deleteTasks', doc: DeleteTasksDoc, vars: (id: string) => ({ ids: [id] }), writes: true },
-] as const;
+type Answer = { __typename: string } & Record<string, unknown>;
 
-async function run(op: (typeof operations)[number], key: string | undefined, taskId: string) {
-  const res = await h.request(op.doc, op.vars(taskId), { key });
-  expect(res.status).toBe(200);
-  expect(res.body.errors).toBeUndefined();
-  return res.body.data[op.field];
+interface Operation {
+  field: string;
+  writes: boolean;
+  run(key: string | undefined, taskId: string): Promise<Answer>;
 }
+
+/** An operation on a task id, checked to answer 200 with no top-level errors. */
+function operation<TData, TVars>(
+  field: string,
+  writes: boolean,
+  doc: Document<TData, TVars>,
+  vars: (taskId: string) => TVars,
+): Operation {
+  return {
+    field,
+    writes,
+    async run(key, taskId) {
+      const res = await h.request(doc, vars(taskId), { key });
+      expect(res.status).toBe(200);
+      expect(res.body.errors).toBeUndefined();
+      return (res.body.data as Record<string, Answer>)[field]!;
+    },
+  };
+}
+
+/** Every task operation. */
+const operations: Operation[] = [
+  operation('task', false, TaskDocument, (id) => ({ id })),
+  operation('tasks', false, TasksDocument, () => ({})),
+  operation('createTask', true, CreateTaskDocument, () => ({
+    input: { name: 'n', api: 'PDF', query: 'url=x', frequency: 'EVERY_DAY' } as const,
+  })),
+  operation('deleteTask', true, DeleteTaskDocument, (id) => ({ id })),
+  operation('cancelSchedule', true, CancelScheduleDocument, (id) => ({ id })),
+  operation('deleteTasks', true, DeleteTasksDocument, (id) => ({ ids: [id] })),
+];
+
+const run = (op: Operation, key: string | undefined, taskId: string) => op.run(key, taskId);
 
 /** Fresh state per case: the window moves on so earlier cases do not count. */
 function nextWindow() {
@@ -123,7 +143,7 @@ describe("the caller's API key", () => {
         method: 'POST',
         ...init,
         headers: { 'content-type': 'application/json', ...(init.headers as Record<string, string>) },
-        body: JSON.stringify({ query: ViewerDoc }),
+        body: JSON.stringify({ query: print(ViewerDocument) }),
       });
       return ((await res.json()) as { data: { viewer: { name?: string; __typename: string } } }).data.viewer;
     };
@@ -150,24 +170,23 @@ describe('isolation between accounts', () => {
     const b = await h.account({ name: 'b' });
     const aTask = await h.task(a.id, { id: 'iso-a' });
     await h.task(b.id, { id: 'iso-b' });
-    const listB = (await h.gql(TasksDoc, {}, b.key)).tasks;
-    expect(listB.edges.map((e: { node: { id: string } }) => e.node.id)).toEqual(['iso-b']);
-    expect((await h.gql(CancelDoc, { id: aTask }, b.key)).cancelSchedule.__typename).toBe('NotFound');
-    expect((await h.gql(DeleteTasksDoc, { ids: [aTask] }, b.key)).deleteTasks.results[0].outcome.__typename).toBe(
-      'NotFound',
-    );
+    const listB = narrow((await h.gql(TasksDocument, {}, b.key)).tasks, 'TaskConnection');
+    expect(listB.edges.map((e) => e.node.id)).toEqual(['iso-b']);
+    narrow((await h.gql(CancelScheduleDocument, { id: aTask }, b.key)).cancelSchedule, 'NotFound');
+    const batch = narrow((await h.gql(DeleteTasksDocument, { ids: [aTask] }, b.key)).deleteTasks, 'DeleteTasksSuccess');
+    narrow(batch.results[0]!.outcome, 'NotFound');
     expect((await h.db.read.task.findUniqueOrThrow({ where: { id: aTask } })).status).toBe('ACTIVE');
     // Rate limits are per account: b's use leaves a's budget whole.
-    expect((await h.gql(ViewerDoc, {}, a.key)).viewer.rateLimit.remaining).toBe(2);
+    expect(narrow((await h.gql(ViewerDocument, {}, a.key)).viewer, 'Account').rateLimit.remaining).toBe(2);
   });
 });
 
 describe('viewer', () => {
   it('answers Unauthorized and RateLimited like every operation', async () => {
     nextWindow();
-    expect((await h.gql(ViewerDoc, {})).viewer.__typename).toBe('Unauthorized');
+    narrow((await h.gql(ViewerDocument, {})).viewer, 'Unauthorized');
     const { key } = await h.account();
-    for (let i = 0; i < 3; i++) expect((await h.gql(ViewerDoc, {}, key)).viewer.__typename).toBe('Account');
-    expect((await h.gql(ViewerDoc, {}, key)).viewer).toMatchObject({ __typename: 'RateLimited', scope: 'ACCOUNT' });
+    for (let i = 0; i < 3; i++) narrow((await h.gql(ViewerDocument, {}, key)).viewer, 'Account');
+    expect(narrow((await h.gql(ViewerDocument, {}, key)).viewer, 'RateLimited').scope).toBe('ACCOUNT');
   });
 });

@@ -2,10 +2,10 @@
 // 4xx (or 200), never a 5xx; unexpected failures are masked and logged.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { getIntrospectionQuery } from 'graphql';
+import { getIntrospectionQuery, print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TaskDoc, ViewerDoc } from './helpers/documents.js';
-import { createHarness, graphql, type Harness } from './helpers/harness.js';
+import { TaskDocument, TasksDocument, ViewerDocument } from '../src/generated/client/graphql.js';
+import { createHarness, type Harness, narrow } from './helpers/harness.js';
 
 let h: Harness;
 beforeAll(async () => {
@@ -33,7 +33,7 @@ describe('malformed requests', () => {
     ],
     [
       'a missing required variable',
-      JSON.stringify({ query: TaskDoc }),
+      JSON.stringify({ query: print(TaskDocument) }),
       /Variable "\$id" of required type "ID!" was not provided/,
     ],
     [
@@ -61,7 +61,7 @@ describe('malformed requests', () => {
   });
 });
 
-const TasksFirst = graphql('query TasksFirst($first: Int) { tasks(first: $first) { __typename } }');
+const TasksFirst = print(TasksDocument);
 
 /** A refusal before execution: a GraphQL error, a 200 or 4xx, and no data at all. */
 async function expectRefused(res: Response, message: RegExp) {
@@ -80,7 +80,7 @@ describe('document limits (graphql-armor)', () => {
       /Aliases limit of 100/,
     );
     // Nothing ran, so nothing was counted.
-    expect((await h.gql(ViewerDoc, {}, key)).viewer.rateLimit.remaining).toBe(100_000 - 1);
+    expect(narrow((await h.gql(ViewerDocument, {}, key)).viewer, 'Account').rateLimit.remaining).toBe(100_000 - 1);
   });
 
   it('allows the standard introspection query (GraphiQL, codegen)', async () => {
@@ -106,7 +106,7 @@ describe('document limits (graphql-armor)', () => {
 
 describe('typed errors', () => {
   it('stay HTTP 200 with no top-level errors, so clients with default error policies keep them', async () => {
-    const res = await post(JSON.stringify({ query: TaskDoc, variables: { id: 'x' } }));
+    const res = await post(JSON.stringify({ query: print(TaskDocument), variables: { id: 'x' } }));
     expect(res.status).toBe(200);
     const json = (await res.json()) as { data: { task: { __typename: string } }; errors?: unknown };
     expect(json.errors).toBeUndefined();
@@ -120,7 +120,7 @@ describe('unexpected failures', () => {
     try {
       const { key } = await broken.account();
       await broken.db.transaction((tx) => tx.$executeRawUnsafe('DROP TABLE "Task"'));
-      const res = await broken.request(TaskDoc, { id: 'x' }, { key });
+      const res = await broken.request(TaskDocument, { id: 'x' }, { key });
       expect(res.status).toBe(200);
       expect(res.body.data).toEqual({ task: null });
       expect(res.body.errors).toEqual([
@@ -148,7 +148,7 @@ describe('unexpected failures', () => {
     try {
       const { key } = await broken.account();
       await broken.db.transaction((tx) => tx.$executeRawUnsafe('DROP TABLE "Task"'));
-      const res = await broken.request(TaskDoc, { id: 'x' }, { key });
+      const res = await broken.request(TaskDocument, { id: 'x' }, { key });
       expect(JSON.stringify(res.body)).not.toMatch(/originalError|no such table|stack/);
     } finally {
       process.env.NODE_ENV = previous;

@@ -1,6 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CancelDoc, CreateTaskDoc, DeleteTaskDoc, DeleteTasksDoc, TaskDoc } from './helpers/documents.js';
-import { createHarness, type Harness } from './helpers/harness.js';
+import {
+  CancelScheduleDocument,
+  CreateTaskDocument,
+  type CreateTaskInput,
+  DeleteTaskDocument,
+  DeleteTasksDocument,
+  TaskDocument,
+} from '../src/generated/client/graphql.js';
+import { createHarness, type Harness, narrow } from './helpers/harness.js';
 
 let h: Harness;
 beforeAll(async () => {
@@ -8,7 +15,7 @@ beforeAll(async () => {
 });
 afterAll(() => h.close());
 
-const validInput = {
+const validInput: CreateTaskInput = {
   name: 'task screenshot',
   api: 'SCREENSHOT',
   query: 'url=https%3A%2F%2Fexample.com&full_page=true',
@@ -17,34 +24,37 @@ const validInput = {
   timezone: 'Europe/Paris',
 };
 
+const create = async (input: CreateTaskInput, key: string) =>
+  (await h.gql(CreateTaskDocument, { input }, key)).createTask;
+const del = async (id: string, key: string) => (await h.gql(DeleteTaskDocument, { id }, key)).deleteTask;
+const cancel = async (id: string, key: string) => (await h.gql(CancelScheduleDocument, { id }, key)).cancelSchedule;
+const delMany = async (ids: string[], key: string, atomic?: boolean) =>
+  (await h.gql(DeleteTasksDocument, { ids, atomic }, key)).deleteTasks;
+
 describe('Mutation.createTask', () => {
   it('creates the task, returns it in CreateTaskSuccess and consumes one unit', async () => {
     const { id, key } = await h.account();
-    const { createTask } = await h.gql(CreateTaskDoc, { input: validInput }, key);
-    expect(createTask).toMatchObject({
-      __typename: 'CreateTaskSuccess',
-      task: {
-        name: 'task screenshot',
-        api: 'SCREENSHOT',
-        frequency: 'CUSTOM',
-        crontab: '34 9 28 * *',
-        timezone: 'Europe/Paris',
-        enabled: true,
-        status: 'ACTIVE',
-        inProgress: false,
-        runs: 0,
-      },
+    const { task } = narrow(await create(validInput, key), 'CreateTaskSuccess');
+    expect(task).toMatchObject({
+      name: 'task screenshot',
+      api: 'SCREENSHOT',
+      frequency: 'CUSTOM',
+      crontab: '34 9 28 * *',
+      timezone: 'Europe/Paris',
+      enabled: true,
+      status: 'ACTIVE',
+      inProgress: false,
+      runs: 0,
     });
-    expect(createTask.task.id).toMatch(/^[0-9a-z]{16}$/);
+    expect(task.id).toMatch(/^[0-9a-z]{16}$/);
     expect(await h.quotaUsed(id)).toBe(1);
-    expect((await h.gql(TaskDoc, { id: createTask.task.id }, key)).task.name).toBe('task screenshot');
+    expect(narrow((await h.gql(TaskDocument, { id: task.id }, key)).task, 'Task').name).toBe('task screenshot');
   });
 
   it('fills the crontab from a non-custom frequency and starts PAUSED when disabled', async () => {
     const { key } = await h.account();
-    const input = { ...validInput, frequency: 'EVERY_HOUR', crontab: null, timezone: null, enabled: false };
-    const { createTask } = await h.gql(CreateTaskDoc, { input }, key);
-    expect(createTask.task).toMatchObject({
+    const input = { ...validInput, frequency: 'EVERY_HOUR', crontab: null, timezone: null, enabled: false } as const;
+    expect(narrow(await create(input, key), 'CreateTaskSuccess').task).toMatchObject({
       crontab: '0 * * * *',
       timezone: 'Etc/UTC',
       enabled: false,
@@ -63,19 +73,22 @@ describe('Mutation.createTask', () => {
     ['a query holding ACCESS_KEY', { query: '?ACCESS_KEY=secret' }, 'query'],
     ['an empty name', { name: '   ' }, 'name'],
     ['a name over 255 characters', { name: 'x'.repeat(256) }, 'name'],
-  ])('answers ValidationError for %s, consuming nothing', async (_, change, field) => {
-    const { id, key } = await h.account();
-    const { createTask } = await h.gql(CreateTaskDoc, { input: { ...validInput, ...change } }, key);
-    expect(createTask).toMatchObject({ __typename: 'ValidationError', code: 'VALIDATION', field });
-    expect(createTask.message).toEqual(expect.any(String));
-    expect(await h.quotaUsed(id)).toBe(0);
-    expect(await h.db.read.task.count({ where: { accountId: id } })).toBe(0);
-  });
+  ] as [string, Partial<CreateTaskInput>, string][])(
+    'answers ValidationError for %s, consuming nothing',
+    async (_, change, field) => {
+      const { id, key } = await h.account();
+      const answer = narrow(await create({ ...validInput, ...change }, key), 'ValidationError');
+      expect(answer).toMatchObject({ code: 'VALIDATION', field });
+      expect(answer.message.length).toBeGreaterThan(10);
+      expect(await h.quotaUsed(id)).toBe(0);
+      expect(await h.db.read.task.count({ where: { accountId: id } })).toBe(0);
+    },
+  );
 
   it('accepts a name of exactly 255 characters and IANA aliases such as Etc/UTC', async () => {
     const { key } = await h.account();
     const input = { ...validInput, name: 'n'.repeat(255), timezone: 'Etc/UTC' };
-    expect((await h.gql(CreateTaskDoc, { input }, key)).createTask.task.timezone).toBe('Etc/UTC');
+    expect(narrow(await create(input, key), 'CreateTaskSuccess').task.timezone).toBe('Etc/UTC');
   });
 });
 
@@ -83,10 +96,7 @@ describe('Mutation.deleteTask', () => {
   it('deletes the task and consumes one unit', async () => {
     const { id, key } = await h.account();
     const taskId = await h.task(id);
-    expect((await h.gql(DeleteTaskDoc, { id: taskId }, key)).deleteTask).toEqual({
-      __typename: 'DeleteTaskSuccess',
-      deletedId: taskId,
-    });
+    expect(await del(taskId, key)).toEqual({ __typename: 'DeleteTaskSuccess', deletedId: taskId });
     expect(await h.db.read.task.findUnique({ where: { id: taskId } })).toBeNull();
     expect(await h.quotaUsed(id)).toBe(1);
   });
@@ -96,10 +106,7 @@ describe('Mutation.deleteTask', () => {
     const other = await h.account();
     const taskId = await h.task(owner.id);
     for (const id of ['missing', taskId]) {
-      expect((await h.gql(DeleteTaskDoc, { id }, other.key)).deleteTask).toMatchObject({
-        __typename: 'NotFound',
-        code: 'NOT_FOUND',
-      });
+      expect(narrow(await del(id, other.key), 'NotFound').code).toBe('NOT_FOUND');
     }
     expect(await h.db.read.task.findUnique({ where: { id: taskId } })).not.toBeNull();
     expect(await h.quotaUsed(other.id)).toBe(0);
@@ -108,8 +115,7 @@ describe('Mutation.deleteTask', () => {
   it('refuses a task whose run is in progress with InvalidStatus, consuming nothing', async () => {
     const { id, key } = await h.account();
     const taskId = await h.task(id, { inProgress: true, status: 'ACTIVE' });
-    expect((await h.gql(DeleteTaskDoc, { id: taskId }, key)).deleteTask).toMatchObject({
-      __typename: 'InvalidStatus',
+    expect(narrow(await del(taskId, key), 'InvalidStatus')).toMatchObject({
       code: 'INVALID_STATUS',
       currentStatus: 'ACTIVE',
       inProgress: true,
@@ -123,14 +129,9 @@ describe('Mutation.cancelSchedule', () => {
   it.each(['ACTIVE', 'PAUSED', 'CREATE_PENDING', 'ERROR'] as const)('cancels from %s', async (status) => {
     const { id, key } = await h.account();
     const taskId = await h.task(id, { status });
-    const { cancelSchedule } = await h.gql(CancelDoc, { id: taskId }, key);
-    expect(cancelSchedule).toEqual({
-      __typename: 'CancelScheduleSuccess',
-      scheduleId: taskId,
-      oldStatus: status,
-      newStatus: 'CANCELLED',
-      task: { id: taskId, status: 'CANCELLED', enabled: false },
-    });
+    const cancelled = narrow(await cancel(taskId, key), 'CancelScheduleSuccess');
+    expect(cancelled).toMatchObject({ scheduleId: taskId, oldStatus: status, newStatus: 'CANCELLED' });
+    expect(cancelled.task).toMatchObject({ id: taskId, status: 'CANCELLED', enabled: false, nextRunAt: null });
     expect(await h.quotaUsed(id)).toBe(1);
   });
 
@@ -139,8 +140,7 @@ describe('Mutation.cancelSchedule', () => {
     async (status) => {
       const { id, key } = await h.account();
       const taskId = await h.task(id, { status, enabled: false });
-      expect((await h.gql(CancelDoc, { id: taskId }, key)).cancelSchedule).toMatchObject({
-        __typename: 'InvalidStatus',
+      expect(narrow(await cancel(taskId, key), 'InvalidStatus')).toMatchObject({
         currentStatus: status,
         inProgress: false,
       });
@@ -150,45 +150,40 @@ describe('Mutation.cancelSchedule', () => {
 
   it('answers NotFound for an unknown id', async () => {
     const { key } = await h.account();
-    expect((await h.gql(CancelDoc, { id: 'nope' }, key)).cancelSchedule.__typename).toBe('NotFound');
+    narrow(await cancel('nope', key), 'NotFound');
   });
 });
 
 describe('Mutation.deleteTasks', () => {
   it('deletes what it can, reports every distinct id once, in order, and consumes one unit per deletion', async () => {
     const { id, key } = await h.account();
-    const [a, b, running] = await h.tasks(id, [{}, {}, { inProgress: true }]);
+    const [a, b, running] = (await h.tasks(id, [{}, {}, { inProgress: true }])) as [string, string, string];
     const foreign = await h.task((await h.account()).id);
-    const ids = [a, 'missing', b, a, running, foreign, 'missing'];
-    const { deleteTasks } = await h.gql(DeleteTasksDoc, { ids }, key);
-    expect(deleteTasks.__typename).toBe('DeleteTasksSuccess');
-    expect(deleteTasks.deletedIds).toEqual([a, b]);
-    expect(
-      deleteTasks.results.map((r: { id: string; outcome: { __typename: string } }) => [r.id, r.outcome.__typename]),
-    ).toEqual([
+    const batch = narrow(await delMany([a, 'missing', b, a, running, foreign, 'missing'], key), 'DeleteTasksSuccess');
+    expect(batch.deletedIds).toEqual([a, b]);
+    expect(batch.results.map((r) => [r.id, r.outcome.__typename])).toEqual([
       [a, 'TaskDeleted'],
       ['missing', 'NotFound'],
       [b, 'TaskDeleted'],
       [running, 'InvalidStatus'],
       [foreign, 'NotFound'],
     ]);
-    expect(deleteTasks.results[3].outcome).toMatchObject({ inProgress: true, currentStatus: 'ACTIVE' });
+    expect(narrow(batch.results[3]!.outcome, 'InvalidStatus')).toMatchObject({
+      inProgress: true,
+      currentStatus: 'ACTIVE',
+    });
     expect(await h.quotaUsed(id)).toBe(2);
-    expect(await h.db.read.task.count({ where: { id: { in: [a!, b!] } } })).toBe(0);
-    expect(await h.db.read.task.count({ where: { id: { in: [running!, foreign] } } })).toBe(2);
+    expect(await h.db.read.task.count({ where: { id: { in: [a, b] } } })).toBe(0);
+    expect(await h.db.read.task.count({ where: { id: { in: [running, foreign] } } })).toBe(2);
   });
 
   it('with atomic: true deletes nothing if any item fails, and says which', async () => {
     const { id, key } = await h.account();
-    const [a, b] = await h.tasks(id, [{}, {}]);
-    const { deleteTasks } = await h.gql(DeleteTasksDoc, { ids: [a, 'missing', b], atomic: true }, key);
-    expect(deleteTasks.deletedIds).toEqual([]);
-    expect(deleteTasks.results.map((r: { outcome: { __typename: string } }) => r.outcome.__typename)).toEqual([
-      'BatchAborted',
-      'NotFound',
-      'BatchAborted',
-    ]);
-    expect(deleteTasks.results[0].outcome.code).toBe('BATCH_ABORTED');
+    const [a, b] = (await h.tasks(id, [{}, {}])) as [string, string];
+    const batch = narrow(await delMany([a, 'missing', b], key, true), 'DeleteTasksSuccess');
+    expect(batch.deletedIds).toEqual([]);
+    expect(batch.results.map((r) => r.outcome.__typename)).toEqual(['BatchAborted', 'NotFound', 'BatchAborted']);
+    expect(narrow(batch.results[0]!.outcome, 'BatchAborted').code).toBe('BATCH_ABORTED');
     expect(await h.db.read.task.count({ where: { accountId: id } })).toBe(2);
     expect(await h.quotaUsed(id)).toBe(0);
   });
@@ -196,22 +191,15 @@ describe('Mutation.deleteTasks', () => {
   it('with atomic: true deletes everything when every item succeeds', async () => {
     const { id, key } = await h.account();
     const ids = await h.tasks(id, [{}, {}, {}]);
-    const { deleteTasks } = await h.gql(DeleteTasksDoc, { ids, atomic: true }, key);
-    expect(deleteTasks.deletedIds).toEqual(ids);
+    expect(narrow(await delMany(ids, key, true), 'DeleteTasksSuccess').deletedIds).toEqual(ids);
     expect(await h.quotaUsed(id)).toBe(3);
   });
 
   it('answers ValidationError for an empty list or more than 1000 ids', async () => {
     const { id, key } = await h.account();
-    expect((await h.gql(DeleteTasksDoc, { ids: [] }, key)).deleteTasks).toMatchObject({
-      __typename: 'ValidationError',
-      field: 'ids',
-    });
+    expect(narrow(await delMany([], key), 'ValidationError').field).toBe('ids');
     const tooMany = Array.from({ length: 1001 }, (_, i) => `id-${i}`);
-    expect((await h.gql(DeleteTasksDoc, { ids: tooMany }, key)).deleteTasks).toMatchObject({
-      __typename: 'ValidationError',
-      field: 'ids',
-    });
+    expect(narrow(await delMany(tooMany, key), 'ValidationError').field).toBe('ids');
     expect(await h.quotaUsed(id)).toBe(0);
   });
 
@@ -221,20 +209,14 @@ describe('Mutation.deleteTasks', () => {
       id,
       Array.from({ length: 1000 }, () => ({})),
     );
-    const { deleteTasks } = await h.gql(DeleteTasksDoc, { ids }, key);
-    expect(deleteTasks.deletedIds).toHaveLength(1000);
+    expect(narrow(await delMany(ids, key), 'DeleteTasksSuccess').deletedIds).toHaveLength(1000);
     expect(await h.quotaUsed(id)).toBe(1000);
   });
 
   it('answers QuotaExceeded and deletes nothing when the quota cannot cover every deletion', async () => {
     const { id, key } = await h.account({ quotaLimit: 5, quotaUsed: 3 });
     const ids = await h.tasks(id, [{}, {}, {}]);
-    expect((await h.gql(DeleteTasksDoc, { ids }, key)).deleteTasks).toMatchObject({
-      __typename: 'QuotaExceeded',
-      limit: 5,
-      used: 3,
-      requested: 3,
-    });
+    expect(narrow(await delMany(ids, key), 'QuotaExceeded')).toMatchObject({ limit: 5, used: 3, requested: 3 });
     expect(await h.db.read.task.count({ where: { accountId: id } })).toBe(3);
     expect(await h.quotaUsed(id)).toBe(3);
   });

@@ -1,7 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  CreateTaskDocument,
+  DeleteTaskDocument,
+  TaskDocument,
+  TasksDocument,
+  ViewerDocument,
+} from '../src/generated/client/graphql.js';
 import { nextPeriodEnd } from '../src/services/quota.js';
-import { CreateTaskDoc, DeleteTaskDoc, TaskDoc, TasksDoc, ViewerDoc } from './helpers/documents.js';
-import { createHarness, type Harness } from './helpers/harness.js';
+import { createHarness, type Harness, narrow } from './helpers/harness.js';
 
 let h: Harness;
 beforeAll(async () => {
@@ -14,9 +20,9 @@ describe('quota', () => {
     const { id, key } = await h.account({ quotaLimit: 1 });
     const taskId = await h.task(id);
     for (let i = 0; i < 5; i++) {
-      await h.gql(TaskDoc, { id: taskId }, key);
-      await h.gql(TasksDoc, {}, key);
-      await h.gql(ViewerDoc, {}, key);
+      await h.gql(TaskDocument, { id: taskId }, key);
+      await h.gql(TasksDocument, {}, key);
+      await h.gql(ViewerDocument, {}, key);
     }
     expect(await h.quotaUsed(id)).toBe(0);
   });
@@ -24,22 +30,22 @@ describe('quota', () => {
   it('lets reads continue when it is used up', async () => {
     const { id, key } = await h.account({ quotaLimit: 3, quotaUsed: 3 });
     const taskId = await h.task(id);
-    expect((await h.gql(TaskDoc, { id: taskId }, key)).task.__typename).toBe('Task');
+    narrow((await h.gql(TaskDocument, { id: taskId }, key)).task, 'Task');
   });
 
   it('starts a new period at quotaResetAt: the first change after it resets the count', async () => {
     const end = new Date(h.clock.now() + 10_000);
     const { id, key } = await h.account({ quotaLimit: 2, quotaUsed: 2, quotaResetAt: end });
-    const [a, b, c] = await h.tasks(id, [{}, {}, {}]);
-    expect((await h.gql(DeleteTaskDoc, { id: a }, key)).deleteTask.__typename).toBe('QuotaExceeded');
+    const [a, b, c] = (await h.tasks(id, [{}, {}, {}])) as [string, string, string];
+    narrow((await h.gql(DeleteTaskDocument, { id: a }, key)).deleteTask, 'QuotaExceeded');
     h.clock.advance(11);
-    expect((await h.gql(DeleteTaskDoc, { id: a }, key)).deleteTask.__typename).toBe('DeleteTaskSuccess');
+    narrow((await h.gql(DeleteTaskDocument, { id: a }, key)).deleteTask, 'DeleteTaskSuccess');
     const account = await h.db.read.account.findUniqueOrThrow({ where: { id } });
     expect(account.quotaUsed).toBe(1);
     expect(account.quotaResetAt).toEqual(nextPeriodEnd(end, h.clock.now()));
     expect(account.quotaResetAt!.getUTCMonth()).toBe((end.getUTCMonth() + 1) % 12);
-    expect((await h.gql(DeleteTaskDoc, { id: b }, key)).deleteTask.__typename).toBe('DeleteTaskSuccess');
-    expect((await h.gql(DeleteTaskDoc, { id: c }, key)).deleteTask).toMatchObject({
+    narrow((await h.gql(DeleteTaskDocument, { id: b }, key)).deleteTask, 'DeleteTaskSuccess');
+    expect((await h.gql(DeleteTaskDocument, { id: c }, key)).deleteTask).toMatchObject({
       __typename: 'QuotaExceeded',
       used: 2,
     });
@@ -47,12 +53,12 @@ describe('quota', () => {
 
   it('is consumed by createTask and refunded when creation fails validation', async () => {
     const { id, key } = await h.account({ quotaLimit: 1 });
-    const input = { name: 'x', api: 'PDF', query: 'url=x', frequency: 'CUSTOM', crontab: 'bad' };
-    expect((await h.gql(CreateTaskDoc, { input }, key)).createTask.__typename).toBe('ValidationError');
+    const input = { name: 'x', api: 'PDF', query: 'url=x', frequency: 'CUSTOM', crontab: 'bad' } as const;
+    narrow((await h.gql(CreateTaskDocument, { input }, key)).createTask, 'ValidationError');
     expect(await h.quotaUsed(id)).toBe(0);
     const ok = { ...input, crontab: '0 * * * *' };
-    expect((await h.gql(CreateTaskDoc, { input: ok }, key)).createTask.__typename).toBe('CreateTaskSuccess');
-    expect((await h.gql(CreateTaskDoc, { input: ok }, key)).createTask).toMatchObject({
+    narrow((await h.gql(CreateTaskDocument, { input: ok }, key)).createTask, 'CreateTaskSuccess');
+    expect((await h.gql(CreateTaskDocument, { input: ok }, key)).createTask).toMatchObject({
       __typename: 'QuotaExceeded',
       limit: 1,
       used: 1,

@@ -1,6 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TaskDoc, TasksDoc, ViewerDoc } from './helpers/documents.js';
-import { createHarness, type Harness } from './helpers/harness.js';
+import {
+  TaskDocument,
+  TasksDocument,
+  type TasksQueryVariables,
+  ViewerDocument,
+} from '../src/generated/client/graphql.js';
+import { createHarness, type Harness, narrow } from './helpers/harness.js';
 
 let h: Harness;
 beforeAll(async () => {
@@ -8,13 +13,16 @@ beforeAll(async () => {
 });
 afterAll(() => h.close());
 
+const readTask = async (id: string, key?: string) => (await h.gql(TaskDocument, { id }, key)).task;
+const readTasks = async (vars: TasksQueryVariables, key: string) => (await h.gql(TasksDocument, vars, key)).tasks;
+const ids = (connection: { edges: { node: { id: string } }[] }) => connection.edges.map((e) => e.node.id);
+
 describe('Query.task', () => {
   it('returns the Task directly, with every field', async () => {
     const { id, key } = await h.account();
     const taskId = await h.task(id, { id: '5650820808835072', name: 'task screenshot' });
-    const { task } = await h.gql(TaskDoc, { id: taskId }, key);
+    const task = narrow(await readTask(taskId, key), 'Task');
     expect(task).toMatchObject({
-      __typename: 'Task',
       id: '5650820808835072',
       name: 'task screenshot',
       api: 'SCREENSHOT',
@@ -29,42 +37,38 @@ describe('Query.task', () => {
       runs: 0,
     });
     expect(new Date(task.createdAt).toISOString()).toBe(task.createdAt);
-    expect(new Date(task.nextRunAt).getTime()).toBeGreaterThan(Date.now());
+    expect(new Date(task.nextRunAt!).getTime()).toBeGreaterThan(Date.now());
   });
 
   it('is NotFound for an unknown id', async () => {
     const { key } = await h.account();
-    const { task } = await h.gql(TaskDoc, { id: 'does-not-exist' }, key);
-    expect(task).toEqual(
-      expect.objectContaining({
-        __typename: 'NotFound',
-        code: 'NOT_FOUND',
-        message: 'Task "does-not-exist" was not found.',
-      }),
-    );
+    expect(await readTask('does-not-exist', key)).toEqual({
+      __typename: 'NotFound',
+      code: 'NOT_FOUND',
+      message: 'Task "does-not-exist" was not found.',
+    });
   });
 
   it("is NotFound, with the same message, for another account's task", async () => {
     const owner = await h.account();
     const other = await h.account({ name: 'other' });
     const taskId = await h.task(owner.id, { id: 'owned-by-acme' });
-    const { task } = await h.gql(TaskDoc, { id: taskId }, other.key);
-    expect(task).toMatchObject({ __typename: 'NotFound', message: 'Task "owned-by-acme" was not found.' });
+    expect(narrow(await readTask(taskId, other.key), 'NotFound').message).toBe('Task "owned-by-acme" was not found.');
     // ...while the owner sees it.
-    expect((await h.gql(TaskDoc, { id: taskId }, owner.key)).task.__typename).toBe('Task');
+    narrow(await readTask(taskId, owner.key), 'Task');
   });
 
   it('has no nextRunAt unless enabled and ACTIVE', async () => {
     const { id, key } = await h.account();
     const paused = await h.task(id, { status: 'PAUSED', enabled: false });
-    expect((await h.gql(TaskDoc, { id: paused }, key)).task.nextRunAt).toBeNull();
+    expect(narrow(await readTask(paused, key), 'Task').nextRunAt).toBeNull();
   });
 });
 
 describe('Query.tasks', () => {
   it("pages through the caller's tasks newest first with cursors", async () => {
     const { id, key } = await h.account();
-    const ids = await h.tasks(
+    const created = await h.tasks(
       id,
       Array.from({ length: 7 }, (_, i) => ({ id: `page-${i}`, createdAt: new Date(Date.UTC(2026, 0, 1, 0, i)) })),
     );
@@ -72,20 +76,20 @@ describe('Query.tasks', () => {
     await h.tasks(other.id, [{}, {}]);
 
     const seen: string[] = [];
-    let after: string | null = null;
+    let after: string | null | undefined = null;
     let pages = 0;
     for (;;) {
-      const { tasks }: { tasks: any } = await h.gql(TasksDoc, { first: 3, after }, key);
-      expect(tasks.__typename).toBe('TaskConnection');
-      expect(tasks.totalCount).toBe(7);
-      expect(tasks.pageInfo.hasPreviousPage).toBe(after !== null);
-      seen.push(...tasks.edges.map((e: { node: { id: string } }) => e.node.id));
+      const answer = await readTasks({ first: 3, after }, key);
+      const page = narrow(answer, 'TaskConnection');
+      expect(page.totalCount).toBe(7);
+      expect(page.pageInfo.hasPreviousPage).toBe(after !== null);
+      seen.push(...ids(page));
       pages++;
-      if (!tasks.pageInfo.hasNextPage) break;
-      after = tasks.pageInfo.endCursor;
+      if (!page.pageInfo.hasNextPage) break;
+      after = page.pageInfo.endCursor;
     }
     expect(pages).toBe(3);
-    expect(seen).toEqual([...ids].reverse());
+    expect(seen).toEqual([...created].reverse());
   });
 
   it('orders tasks created in the same millisecond by id, without skipping any', async () => {
@@ -95,14 +99,9 @@ describe('Query.tasks', () => {
       id,
       ['a', 'b', 'c', 'd'].map((s) => ({ id: `same-${s}`, createdAt: at })),
     );
-    const first = (await h.gql(TasksDoc, { first: 2 }, key)).tasks;
-    const second = (await h.gql(TasksDoc, { first: 2, after: first.pageInfo.endCursor }, key)).tasks;
-    expect([...first.edges, ...second.edges].map((e: { node: { id: string } }) => e.node.id)).toEqual([
-      'same-d',
-      'same-c',
-      'same-b',
-      'same-a',
-    ]);
+    const first = narrow(await readTasks({ first: 2 }, key), 'TaskConnection');
+    const second = narrow(await readTasks({ first: 2, after: first.pageInfo.endCursor }, key), 'TaskConnection');
+    expect([...ids(first), ...ids(second)]).toEqual(['same-d', 'same-c', 'same-b', 'same-a']);
     expect(second.pageInfo.hasNextPage).toBe(false);
   });
 
@@ -113,26 +112,23 @@ describe('Query.tasks', () => {
       { id: 'f-active-pdf', status: 'ACTIVE', api: 'PDF' },
       { id: 'f-paused-pdf', status: 'PAUSED', api: 'PDF', enabled: false },
     ]);
-    const ids = async (filter: object) =>
-      (await h.gql(TasksDoc, { filter }, key)).tasks.edges.map((e: { node: { id: string } }) => e.node.id).sort();
-    expect(await ids({ status: 'ACTIVE' })).toEqual(['f-active-pdf', 'f-active-shot']);
-    expect(await ids({ api: 'PDF' })).toEqual(['f-active-pdf', 'f-paused-pdf']);
-    expect(await ids({ api: 'PDF', enabled: true })).toEqual(['f-active-pdf']);
-    expect((await h.gql(TasksDoc, { filter: { status: 'ERROR' } }, key)).tasks.totalCount).toBe(0);
+    const filtered = async (filter: TasksQueryVariables['filter']) =>
+      ids(narrow(await readTasks({ filter }, key), 'TaskConnection')).sort();
+    expect(await filtered({ status: 'ACTIVE' })).toEqual(['f-active-pdf', 'f-active-shot']);
+    expect(await filtered({ api: 'PDF' })).toEqual(['f-active-pdf', 'f-paused-pdf']);
+    expect(await filtered({ api: 'PDF', enabled: true })).toEqual(['f-active-pdf']);
+    expect(narrow(await readTasks({ filter: { status: 'ERROR' } }, key), 'TaskConnection').totalCount).toBe(0);
   });
 
   it('answers ValidationError for a page size out of range or a forged cursor', async () => {
     const { key } = await h.account();
-    expect((await h.gql(TasksDoc, { first: 101 }, key)).tasks).toMatchObject({
+    expect(await readTasks({ first: 101 }, key)).toMatchObject({
       __typename: 'ValidationError',
       code: 'VALIDATION',
       field: 'first',
     });
-    expect((await h.gql(TasksDoc, { first: -1 }, key)).tasks).toMatchObject({ field: 'first' });
-    expect((await h.gql(TasksDoc, { after: 'not-a-cursor' }, key)).tasks).toMatchObject({
-      __typename: 'ValidationError',
-      field: 'after',
-    });
+    expect(narrow(await readTasks({ first: -1 }, key), 'ValidationError').field).toBe('first');
+    expect(narrow(await readTasks({ after: 'not-a-cursor' }, key), 'ValidationError').field).toBe('after');
   });
 });
 
@@ -146,7 +142,7 @@ describe('Query.viewer', () => {
       quotaUsed: 8,
       quotaResetAt: resetAt,
     });
-    const { viewer } = await h.gql(ViewerDoc, {}, key);
+    const { viewer } = await h.gql(ViewerDocument, {}, key);
     expect(viewer).toEqual({
       __typename: 'Account',
       id,
@@ -166,8 +162,7 @@ describe('Query.viewer', () => {
 
   it('works on any plan and billing state, so a client can show them', async () => {
     const { key } = await h.account({ plan: 'FREE', billing: 'UNPAID' });
-    expect((await h.gql(ViewerDoc, {}, key)).viewer).toMatchObject({
-      __typename: 'Account',
+    expect(narrow((await h.gql(ViewerDocument, {}, key)).viewer, 'Account')).toMatchObject({
       plan: 'FREE',
       billing: 'UNPAID',
     });
@@ -175,8 +170,8 @@ describe('Query.viewer', () => {
 
   it('reports a quota period that has ended as reset', async () => {
     const { key } = await h.account({ quotaLimit: 10, quotaUsed: 10, quotaResetAt: new Date(h.clock.now() - 1000) });
-    const { viewer } = await h.gql(ViewerDoc, {}, key);
-    expect(viewer.quota).toMatchObject({ used: 0, remaining: 10 });
-    expect(new Date(viewer.quota.resetAt).getTime()).toBeGreaterThan(h.clock.now());
+    const { quota } = narrow((await h.gql(ViewerDocument, {}, key)).viewer, 'Account');
+    expect(quota).toMatchObject({ used: 0, remaining: 10 });
+    expect(new Date(quota.resetAt!).getTime()).toBeGreaterThan(h.clock.now());
   });
 });

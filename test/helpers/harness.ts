@@ -4,6 +4,9 @@ import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { type DocumentNode, print } from 'graphql';
+import { expect } from 'vitest';
 import { type App, createApp } from '../../src/app.js';
 import type { Limits } from '../../src/config.js';
 import { type Database, openDatabase } from '../../src/db/client.js';
@@ -59,9 +62,34 @@ export interface AccountSeed {
   name?: string;
 }
 
-export interface GqlResponse<T = any> {
+export interface GqlResponse<T = Record<string, unknown>> {
   status: number;
-  body: { data?: T; errors?: { message: string; extensions?: Record<string, unknown>; path?: unknown[] }[] };
+  body: { data?: T | null; errors?: { message: string; extensions?: Record<string, unknown>; path?: unknown[] }[] };
+}
+
+/** A typed document from codegen, or a literal string for documents built at run time. */
+export type Document<TData, TVars> = TypedDocumentNode<TData, TVars> | string;
+
+const printed = new WeakMap<object, string>();
+function source(doc: DocumentNode | string): string {
+  if (typeof doc === 'string') return doc;
+  let text = printed.get(doc);
+  if (!text) {
+    text = print(doc);
+    printed.set(doc, text);
+  }
+  return text;
+}
+
+type Typename<T> = T extends { __typename: infer N } ? N : never;
+
+/** Asserts a union answer's member and narrows its type to it. */
+export function narrow<T extends { __typename: string }, N extends Typename<T>>(
+  value: T | null | undefined,
+  typename: N,
+): Extract<T, { __typename: N }> {
+  expect(value?.__typename, JSON.stringify(value)).toBe(typename);
+  return value as Extract<T, { __typename: N }>;
 }
 
 export type Harness = Awaited<ReturnType<typeof createHarness>>;
@@ -88,11 +116,11 @@ export async function createHarness(options: { limits?: Partial<Limits> } = {}) 
   );
   const app: App = createApp({ deps, logger, graphiql: true });
 
-  async function request<T = any>(
-    query: string,
-    variables?: Record<string, unknown>,
+  async function request<TData = Record<string, unknown>, TVars = Record<string, unknown>>(
+    doc: Document<TData, TVars>,
+    variables?: TVars,
     init: { key?: string | undefined; headers?: Record<string, string> } = {},
-  ): Promise<GqlResponse<T>> {
+  ): Promise<GqlResponse<TData>> {
     const res = await app.fetch('http://localhost/graphql', {
       method: 'POST',
       headers: {
@@ -101,18 +129,18 @@ export async function createHarness(options: { limits?: Partial<Limits> } = {}) 
         ...(init.key ? { 'x-access-key': init.key } : {}),
         ...init.headers,
       },
-      body: JSON.stringify({ query, variables }),
+      body: JSON.stringify({ query: source(doc), variables }),
     });
-    return { status: res.status, body: (await res.json()) as GqlResponse<T>['body'] };
+    return { status: res.status, body: (await res.json()) as GqlResponse<TData>['body'] };
   }
 
   /** Executes and returns `data`, failing on any top-level error. */
-  async function gql<T = any>(query: string, variables?: Record<string, unknown>, key?: string): Promise<T> {
-    const res = await request<T>(query, variables, { key });
-    if (res.status !== 200 || res.body.errors) {
+  async function gql<TData, TVars>(doc: Document<TData, TVars>, variables: TVars, key?: string): Promise<TData> {
+    const res = await request(doc, variables, { key });
+    if (res.status !== 200 || res.body.errors || !res.body.data) {
       throw new Error(`GraphQL request failed (${res.status}): ${JSON.stringify(res.body.errors)}`);
     }
-    return res.body.data as T;
+    return res.body.data;
   }
 
   async function account(seed: AccountSeed = {}): Promise<{ id: string; key: string }> {
@@ -187,6 +215,3 @@ export async function createHarness(options: { limits?: Partial<Limits> } = {}) 
     },
   };
 }
-
-/** A literal GraphQL document. (Typed by codegen once the client preset lands.) */
-export const graphql = (document: string) => document;
