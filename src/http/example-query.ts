@@ -1,14 +1,20 @@
-/** The document GraphiQL opens with: one request exercising reads and the error unions. */
-export const EXAMPLE_QUERY = `# Send the API key as the X-Access-Key header (see Headers below).
+/** The document GraphiQL opens with: one query exercising reads and the error unions. */
+export const EXAMPLE_QUERY = `# The API key goes in the X-Access-Key header (see Headers below).
 # Every failure is a typed union member: switch on __typename.
 
 query Overview {
+  task(id: "5650820808835072") {
+    __typename
+    ... on Task { id name status crontab timezone nextRunAt }
+    ... on NotFound { message }
+    ... on RateLimited { retryAfterSeconds }
+    ... on Error { code message }
+  }
   viewer {
     __typename
     ... on Account {
       name
       plan
-      billing
       quota { limit used remaining resetAt }
       rateLimit { limit remaining resetAt }
     }
@@ -18,27 +24,20 @@ query Overview {
     __typename
     ... on TaskConnection {
       totalCount
-      edges { node { id name api status inProgress nextRunAt } }
+      edges { node { id name api status inProgress } }
       pageInfo { hasNextPage endCursor }
     }
     ... on Error { code message }
   }
-  task(id: "5650820808835072") {
-    __typename
-    ... on Task { id name status crontab timezone }
-    ... on NotFound { message }
-    ... on RateLimited { retryAfterSeconds }
-    ... on Error { code message }
-  }
 }
 
-mutation Cancel {
-  cancelSchedule(id: "5650820808835072") {
-    __typename
-    ... on CancelScheduleSuccess { oldStatus newStatus task { id status enabled } }
-    ... on InvalidStatus { currentStatus inProgress message }
-    ... on RateLimited { retryAfterSeconds scope }
-    ... on Error { code message }
-  }
-}
+# Then try a change, e.g.:
+# mutation {
+#   cancelSchedule(id: "5650820808835072") {
+#     __typename
+#     ... on CancelScheduleSuccess { oldStatus newStatus task { id status } }
+#     ... on InvalidStatus { currentStatus }
+#     ... on Error { code message }
+#   }
+# }
 `;

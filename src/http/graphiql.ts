@@ -34,8 +34,11 @@ const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt
 /** yoga's own GraphiQL page with every URL pointing at this server. */
 export function renderGraphiQL(options: GraphiQLOptions = {}): string {
   const a = (name: string) => `${ASSETS_PATH}${name}`;
+  // yoga's GraphiQL component opens with `query`, not `defaultQuery` (its own
+  // option), so pass the example as both.
+  const withQuery = { ...options, query: options.defaultQuery };
   // JSON inside <script>: escape `<` so the options cannot close the tag.
-  const opts = JSON.stringify(options).replace(/</g, '\\u003c');
+  const opts = JSON.stringify(withQuery).replace(/</g, '\\u003c');
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(options.title ?? 'GraphiQL')}</title>
 <link rel="stylesheet" href="${a('graphiql.css')}"></head>
 <body id="body" class="no-focus-outline"><noscript>You need to enable JavaScript to run GraphiQL.</noscript><div id="root">Loading…</div>
