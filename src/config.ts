@@ -9,7 +9,15 @@ const EnvSchema = z.object({
   DATABASE_URL: z
     .string()
     .default('file:./data/app.db')
-    .refine((u) => u.startsWith('file:'), 'must be a SQLite URL of the form file:<path>'),
+    .refine(
+      (u) => /^file:.+/.test(u) || /^postgres(ql)?:\/\/.+/.test(u),
+      'must be file:<path> (SQLite) or postgresql://user@host:port/database[?schema=name]',
+    ),
+  DATABASE_POOL_SIZE: int(10, 1, 1000),
+  REDIS_URL: z
+    .string()
+    .refine((u) => /^rediss?:\/\/.+/.test(u), 'must be redis://host:port[/db] or rediss://…')
+    .optional(),
   PORT: int(4000, 0, 65535),
   HOST: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -21,6 +29,10 @@ const EnvSchema = z.object({
 export interface Config {
   env: 'development' | 'production' | 'test';
   databaseUrl: string;
+  /** PostgreSQL connections per instance. */
+  databasePoolSize: number;
+  /** Shared rate-limit state; without it the limiter is in memory (one instance only). */
+  redisUrl: string | undefined;
   port: number;
   host: string | undefined;
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
@@ -56,6 +68,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   return {
     env: e.NODE_ENV,
     databaseUrl: e.DATABASE_URL,
+    databasePoolSize: e.DATABASE_POOL_SIZE,
+    redisUrl: e.REDIS_URL,
     port: e.PORT,
     host: e.HOST,
     logLevel: e.LOG_LEVEL,

@@ -27,7 +27,7 @@ export interface RuntimeOptions {
 export async function createRuntime(config: Config, logger: Logger, options: RuntimeOptions = {}): Promise<Runtime> {
   const applied = await migrateDatabase(config.databaseUrl);
   if (applied.length > 0) logger.info({ migrations: applied }, 'applied migrations');
-  const db = options.db ?? (await openDatabase(config.databaseUrl));
+  const db = options.db ?? (await openDatabase(config.databaseUrl, { poolSize: config.databasePoolSize }));
   const deps: Deps = {
     db,
     clock: options.clock ?? systemClock,

@@ -5,15 +5,26 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../src/db/client.js';
 import { hashApiKey } from '../src/services/api-keys.js';
+import { createTestDatabase, type TestDatabase } from './helpers/database.js';
 import { npmRun } from './helpers/run.js';
 
 let dir: string;
 let env: Record<string, string>;
+const databases: TestDatabase[] = [];
+/** An empty, unmigrated database: the CLI must migrate it itself. */
+async function emptyDatabase() {
+  const db = await createTestDatabase({ migrated: false });
+  databases.push(db);
+  return db.url;
+}
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'admin-'));
-  env = { DATABASE_URL: `file:${path.join(dir, 'admin.db')}` };
+  env = { DATABASE_URL: await emptyDatabase() };
 });
-afterAll(() => rm(dir, { recursive: true, force: true }));
+afterAll(async () => {
+  await Promise.all(databases.map((d) => d.drop()));
+  await rm(dir, { recursive: true, force: true });
+});
 
 type Entry = Record<string, unknown>;
 const goodFile: { accounts: (Entry & { plan: string; tasks: Entry[] })[] } = {
@@ -157,7 +168,7 @@ describe('npm run admin -- import', () => {
 
 describe('npm run admin -- create-account / create-key / revoke-key', () => {
   it('creates an account and prints its id and API key as JSON, on an empty database', async () => {
-    const fresh = { DATABASE_URL: `file:${path.join(dir, 'fresh', 'new.db')}` };
+    const fresh = { DATABASE_URL: await emptyDatabase() };
     const ran = await npmRun(['admin', '--', 'create-account', '--plan', 'scale', '--name', 'newco'], fresh);
     expect(ran.code).toBe(0);
     const out = JSON.parse(ran.stdout);

@@ -1,23 +1,23 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { createRuntime } from '../src/runtime.js';
+import { createTestDatabase, type TestDatabase } from './helpers/database.js';
 
-let dir: string;
-beforeAll(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'runtime-'));
-});
-afterAll(() => rm(dir, { recursive: true, force: true }));
+const databases: TestDatabase[] = [];
+async function emptyDatabase() {
+  const db = await createTestDatabase({ migrated: false });
+  databases.push(db);
+  return db.url;
+}
+afterAll(() => Promise.all(databases.map((d) => d.drop())));
 
 const graphiqlPage = async (runtime: Awaited<ReturnType<typeof createRuntime>>) =>
   (await runtime.app.fetch('http://localhost/graphql', { headers: { accept: 'text/html' } })).text();
 
 describe('start-up', () => {
   it('in development seeds the demo account once and prefills its key in GraphiQL', async () => {
-    const config = loadConfig({ NODE_ENV: 'development', DATABASE_URL: `file:${path.join(dir, 'dev.db')}` });
+    const config = loadConfig({ NODE_ENV: 'development', DATABASE_URL: await emptyDatabase() });
     const first = await createRuntime(config, createLogger('silent'));
     expect(first.demo?.apiKey).toMatch(/^tsk_/);
     expect(await graphiqlPage(first)).toContain(first.demo!.apiKey);
@@ -30,7 +30,7 @@ describe('start-up', () => {
   });
 
   it('in production creates no demo account and never puts a key in GraphiQL', async () => {
-    const config = loadConfig({ NODE_ENV: 'production', DATABASE_URL: `file:${path.join(dir, 'prod.db')}` });
+    const config = loadConfig({ NODE_ENV: 'production', DATABASE_URL: await emptyDatabase() });
     const runtime = await createRuntime(config, createLogger('silent'));
     try {
       expect(runtime.demo).toBeNull();

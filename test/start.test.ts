@@ -1,12 +1,10 @@
 // `npm start` on an empty database, as a new user runs it: it migrates, seeds
 // the demo account, prints its key, and answers GraphiQL's viewer query.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from './helpers/database.js';
 
-let dir: string;
+let database: TestDatabase;
 let child: ChildProcess;
 let output = '';
 
@@ -25,10 +23,10 @@ function waitFor(pattern: RegExp, ms = 30_000): Promise<RegExpMatchArray> {
 }
 
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'start-'));
+  database = await createTestDatabase({ migrated: false });
   child = spawn('npm', ['start', '--silent'], {
     cwd: new URL('..', import.meta.url),
-    env: { ...process.env, NODE_ENV: 'development', PORT: '0', DATABASE_URL: `file:${path.join(dir, 'app.db')}` },
+    env: { ...process.env, NODE_ENV: 'development', PORT: '0', DATABASE_URL: database.url },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
@@ -46,7 +44,7 @@ afterAll(async () => {
     process.kill(-child.pid!, 'SIGTERM');
     await exited;
   }
-  await rm(dir, { recursive: true, force: true });
+  await database.drop();
 });
 
 describe('npm start', () => {

@@ -1,60 +1,45 @@
-// Prisma clients for the configured database.
-import { type Prisma, PrismaClient } from '../generated/prisma/client.js';
-import { sqliteAdapter } from './sqlite.js';
+// The database as the service layer sees it, on SQLite or PostgreSQL.
+import type { Prisma, PrismaClient } from '../generated/prisma/sqlite/client.js';
+import { type Provider, providerOf } from './paths.js';
 
+/**
+ * The Prisma client type the services use. Both generated clients come from
+ * the same models (see models.ts), so the PostgreSQL client has this shape too.
+ */
+export type Db = PrismaClient;
 export type Tx = Prisma.TransactionClient;
 
 export interface DatabaseOptions {
   /** Called with every SQL statement Prisma sends (tests count them). */
   onQuery?: (sql: string) => void;
+  /** PostgreSQL connection pool size. */
+  poolSize?: number;
 }
 
-/**
- * The service layer's view of the database.
- *
- * SQLite through better-sqlite3 is one connection per client, and the adapter
- * only serialises *transactions* on it: a plain query issued while another
- * request's transaction is open runs inside that transaction. So writes happen
- * only in `transaction` (serialised), and reads use their own connection, which
- * in WAL mode sees committed data only.
- */
 export interface Database {
-  read: PrismaClient;
+  provider: Provider;
+  /** Reads: never see another request's uncommitted writes. */
+  read: Db;
+  /** Every write runs in one of these. */
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /** Throws if the database cannot answer (readiness checks). */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }
 
-function client(url: string, options: DatabaseOptions): PrismaClient {
-  const prisma = new PrismaClient({
-    adapter: sqliteAdapter(url),
-    log: options.onQuery ? [{ emit: 'event', level: 'query' }] : [],
-  });
-  if (options.onQuery) {
-    const onQuery = options.onQuery;
-    (prisma as PrismaClient<'query'>).$on('query', (e) => onQuery(e.query));
-  }
-  return prisma;
-}
+/** Waits for a free connection/lock and runs each transaction for at most this long. */
+export const TRANSACTION_LIMITS = { maxWait: 10_000, timeout: 10_000 };
 
-async function configure(prisma: PrismaClient): Promise<void> {
-  // WAL: readers never block the writer nor see its uncommitted state.
-  // synchronous=NORMAL is durable against process crashes in WAL mode.
-  await prisma.$queryRawUnsafe('PRAGMA journal_mode = WAL');
-  await prisma.$queryRawUnsafe('PRAGMA synchronous = NORMAL');
-  await prisma.$queryRawUnsafe('PRAGMA foreign_keys = ON');
+export function queryLog(options: DatabaseOptions) {
+  return options.onQuery ? [{ emit: 'event' as const, level: 'query' as const }] : [];
 }
 
 /** Opens an already migrated database. */
 export async function openDatabase(url: string, options: DatabaseOptions = {}): Promise<Database> {
-  const writer = client(url, options);
-  const read = client(url, options);
-  await configure(writer);
-  await configure(read);
-  return {
-    read,
-    transaction: (fn) => writer.$transaction(fn, { maxWait: 10_000, timeout: 10_000 }),
-    close: async () => {
-      await Promise.all([writer.$disconnect(), read.$disconnect()]);
-    },
-  };
+  if (providerOf(url) === 'sqlite') {
+    const { openSqlite } = await import('./sqlite.js');
+    return openSqlite(url, options);
+  }
+  const { openPostgres } = await import('./postgres.js');
+  return openPostgres(url, options);
 }

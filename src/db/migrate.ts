@@ -1,13 +1,16 @@
-// Applies prisma/migrations with Prisma's schema engine, recording each in
-// `_prisma_migrations` exactly as `prisma migrate deploy` does.
-import { MIGRATIONS_DIR, SCHEMA_PATH } from './paths.js';
+// Applies the provider's migrations with Prisma's schema engine, recording each
+// in `_prisma_migrations` exactly as `prisma migrate deploy` does.
+import { migrationAdapterFor } from './adapter.js';
+import { migrationsDir, schemaPaths } from './paths.js';
+import { ensurePostgresSchema } from './postgres.js';
 import { NO_FILTER, readMigrationList, readSchemaFiles, withSchemaEngine } from './schema-engine.js';
-import { sqliteAdapter } from './sqlite.js';
 
 /** Migrates the database at `url`; returns the names of the migrations it applied. */
 export async function migrateDatabase(url: string): Promise<string[]> {
-  const migrationsList = await readMigrationList(MIGRATIONS_DIR);
-  return withSchemaEngine(await readSchemaFiles(SCHEMA_PATH), sqliteAdapter(url), async (engine) => {
+  const { provider, adapter } = migrationAdapterFor(url);
+  if (provider === 'postgresql') await ensurePostgresSchema(url);
+  const migrationsList = await readMigrationList(migrationsDir(provider));
+  return withSchemaEngine(await readSchemaFiles(schemaPaths(provider)), adapter, async (engine) => {
     const { appliedMigrationNames } = await engine.applyMigrations({ migrationsList, filters: NO_FILTER });
     return appliedMigrationNames;
   });

@@ -1,71 +1,102 @@
-// `npm run db:migration -- <name>`: the offline `prisma migrate dev --create-only`.
-// Applies the existing migrations to a scratch database, asks the schema engine
-// for the SQL that brings it to prisma/schema.prisma, and writes it as the next
-// migration. `--check` only reports whether such SQL exists (CI drift check).
+// `npm run db:migration -- <name>`: the offline `prisma migrate dev --create-only`,
+// for every provider. For each, applies the existing migrations to a scratch
+// database, asks the schema engine for the SQL that brings it to the models,
+// and writes it as the next migration. `--check` only reports such SQL.
+//
+// PostgreSQL needs a server for its scratch schema: MIGRATION_DATABASE_URL,
+// by default the local one (postgresql://postgres@127.0.0.1:5432/postgres).
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { MIGRATIONS_DIR, SCHEMA_PATH } from './paths.js';
+import pg from 'pg';
+import { migrationAdapterFor } from './adapter.js';
+import { migrationsDir, PROVIDERS, type Provider, schemaPaths } from './paths.js';
+import { parsePostgresUrl } from './postgres.js';
 import { NO_FILTER, readMigrationList, readSchemaFiles, withSchemaEngine } from './schema-engine.js';
-import { sqliteAdapter } from './sqlite.js';
 
-/** SQL that turns the migrated database into the schema; empty when they agree. */
-export async function pendingMigrationSql(): Promise<string> {
-  const scratch = await mkdtemp(path.join(tmpdir(), 'migration-'));
-  const files = await readSchemaFiles(SCHEMA_PATH);
-  const migrationsList = await readMigrationList(MIGRATIONS_DIR);
+const DEFAULT_SCRATCH_SERVER = 'postgresql://postgres@127.0.0.1:5432/postgres';
+
+/** A throwaway database for `provider`, removed after `work`. */
+async function withScratch<T>(provider: Provider, work: (url: string) => Promise<T>): Promise<T> {
+  if (provider === 'sqlite') {
+    const dir = await mkdtemp(path.join(tmpdir(), 'migration-'));
+    try {
+      return await work(`file:${path.join(dir, 'scratch.db')}`);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+  const server = process.env.MIGRATION_DATABASE_URL ?? DEFAULT_SCRATCH_SERVER;
+  const schema = `migration_scratch_${process.pid}_${Date.now()}`;
+  const url = new URL(server);
+  url.searchParams.set('schema', schema);
+  const admin = new pg.Client({ connectionString: parsePostgresUrl(server).connectionString });
+  await admin.connect();
   try {
-    const sql = await withSchemaEngine(
-      files,
-      sqliteAdapter(`file:${path.join(scratch, 'scratch.db')}`),
-      async (engine) => {
-        await engine.applyMigrations({ migrationsList, filters: NO_FILTER });
-        const { stdout } = await engine.diff({
-          from: { tag: 'schemaDatasource', files, configDir: path.dirname(SCHEMA_PATH) },
-          to: { tag: 'schemaDatamodel', files },
-          script: true,
-          exitCode: null,
-          filters: NO_FILTER,
-        });
-        return stdout ?? '';
-      },
-    );
-    // An empty diff is printed as comments only.
-    return /^\s*(--[^\n]*\n?\s*)*$/.test(sql) ? '' : sql;
+    await admin.query(`CREATE SCHEMA "${schema}"`);
+    return await work(url.toString());
   } finally {
-    await rm(scratch, { recursive: true, force: true });
+    await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await admin.end();
   }
 }
 
+/** SQL that turns a database with every migration applied into the models; empty when they agree. */
+export async function pendingMigrationSql(provider: Provider): Promise<string> {
+  const files = await readSchemaFiles(schemaPaths(provider));
+  const migrationsList = await readMigrationList(migrationsDir(provider));
+  const sql = await withScratch(provider, (url) =>
+    withSchemaEngine(files, migrationAdapterFor(url).adapter, async (engine) => {
+      await engine.applyMigrations({ migrationsList, filters: NO_FILTER });
+      const { stdout } = await engine.diff({
+        from: { tag: 'schemaDatasource', files, configDir: path.dirname(files[0]!.path) },
+        to: { tag: 'schemaDatamodel', files },
+        script: true,
+        exitCode: null,
+        filters: NO_FILTER,
+      });
+      return stdout ?? '';
+    }),
+  );
+  // An empty diff is printed as comments only.
+  return /^\s*(--[^\n]*\n?\s*)*$/.test(sql) ? '' : sql;
+}
+
 async function main(args: string[]) {
-  const sql = await pendingMigrationSql();
-  if (args.includes('--check')) {
-    if (sql) {
-      console.error('prisma/schema.prisma has changes without a migration. Run: npm run db:migration -- <name>\n');
-      console.error(sql);
-      process.exit(1);
-    }
-    console.log('Migrations match prisma/schema.prisma.');
-    return;
-  }
+  const check = args.includes('--check');
   const name = args.find((a) => !a.startsWith('-'));
-  if (!name || !/^[a-z0-9_]+$/.test(name)) {
+  if (!check && (!name || !/^[a-z0-9_]+$/.test(name))) {
     console.error('Usage: npm run db:migration -- <name_in_snake_case> | --check');
     process.exit(2);
   }
-  if (!sql) {
-    console.log('No schema changes; no migration written.');
-    return;
-  }
   const stamp = new Date().toISOString().replace(/\D/g, '').slice(0, 14);
-  const dir = path.join(MIGRATIONS_DIR, `${stamp}_${name}`);
-  await mkdir(dir, { recursive: true });
-  await writeFile(path.join(dir, 'migration.sql'), sql);
-  await writeFile(
-    path.join(MIGRATIONS_DIR, 'migration_lock.toml'),
-    '# Please do not edit this file manually\n# It should be added in your version-control system (e.g., Git)\nprovider = "sqlite"\n',
-  );
-  console.log(`Wrote ${path.relative(process.cwd(), dir)}/migration.sql`);
+  let stale = false;
+  for (const provider of PROVIDERS) {
+    const sql = await pendingMigrationSql(provider);
+    if (check) {
+      if (sql) {
+        stale = true;
+        console.error(`${provider}: prisma/models.prisma has changes without a migration:\n${sql}`);
+      } else console.log(`${provider}: migrations match the models.`);
+      continue;
+    }
+    if (!sql) {
+      console.log(`${provider}: no schema changes; no migration written.`);
+      continue;
+    }
+    const dir = path.join(migrationsDir(provider), `${stamp}_${name}`);
+    await mkdir(dir, { recursive: true });
+    await writeFile(path.join(dir, 'migration.sql'), sql);
+    await writeFile(
+      path.join(migrationsDir(provider), 'migration_lock.toml'),
+      `# Please do not edit this file manually\n# It should be added in your version-control system (e.g., Git)\nprovider = "${provider}"\n`,
+    );
+    console.log(`${provider}: wrote ${path.relative(process.cwd(), dir)}/migration.sql`);
+  }
+  if (stale) {
+    console.error('Run: npm run db:migration -- <name>');
+    process.exit(1);
+  }
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -1,8 +1,27 @@
 import { fileURLToPath } from 'node:url';
 
-const prismaDir = new URL('../../prisma/', import.meta.url);
+export type Provider = 'sqlite' | 'postgresql';
+export const PROVIDERS: readonly Provider[] = ['sqlite', 'postgresql'];
 
-/** The Prisma schema (source of truth for every model). */
-export const SCHEMA_PATH = fileURLToPath(new URL('schema.prisma', prismaDir));
-/** Migrations, applied in name order by Prisma's schema engine. */
-export const MIGRATIONS_DIR = fileURLToPath(new URL('migrations/', prismaDir));
+const prismaDir = new URL('../../prisma/', import.meta.url);
+const file = (relative: string) => fileURLToPath(new URL(relative, prismaDir));
+
+/** The shared models: the single source of truth for every provider. */
+export const MODELS_PATH = file('models.prisma');
+
+/** A provider's schema files: its datasource/generator header plus the shared models. */
+export function schemaPaths(provider: Provider): string[] {
+  return [file(`${provider}/schema.prisma`), MODELS_PATH];
+}
+
+/** A provider's migrations, applied in name order by Prisma's schema engine. */
+export function migrationsDir(provider: Provider): string {
+  return file(`${provider}/migrations/`);
+}
+
+/** Which provider a DATABASE_URL is for. */
+export function providerOf(url: string): Provider {
+  if (url.startsWith('file:')) return 'sqlite';
+  if (/^postgres(ql)?:\/\//.test(url)) return 'postgresql';
+  throw new Error(`Unsupported DATABASE_URL ${JSON.stringify(url)}: use file:<path> (SQLite) or postgresql://…`);
+}

@@ -29,9 +29,19 @@ function loadBindings(): Promise<Bindings> {
       __wbg_set_wasm(exports: WasmExports): void;
     };
     const wasmPath = path.join(path.dirname(fileURLToPath(glueUrl)), 'schema_engine_bg.wasm');
-    const { instance } = await WebAssembly.instantiate(await readFile(wasmPath), {
-      './schema_engine_bg.js': glue,
-    });
+    // The engine leaves a timer (10 s, seen on PostgreSQL) pending after it is
+    // freed; unref its timers so they never keep a finished CLI alive.
+    const imports: Record<string, unknown> = { ...glue };
+    for (const [name, fn] of Object.entries(glue)) {
+      if (name.startsWith('__wbg_setTimeout_') && typeof fn === 'function') {
+        imports[name] = (...args: unknown[]) => {
+          const timer = (fn as (...a: unknown[]) => unknown)(...args) as { unref?: () => void } | undefined;
+          timer?.unref?.();
+          return timer;
+        };
+      }
+    }
+    const { instance } = await WebAssembly.instantiate(await readFile(wasmPath), { './schema_engine_bg.js': imports });
     glue.__wbg_set_wasm(instance.exports);
     (instance.exports.__wbindgen_start as () => void)();
     return glue;
@@ -46,8 +56,8 @@ export interface SchemaFile {
 
 export const NO_FILTER = { externalTables: [], externalEnums: [] };
 
-export async function readSchemaFiles(schemaPath: string): Promise<SchemaFile[]> {
-  return [{ path: schemaPath, content: await readFile(schemaPath, 'utf8') }];
+export async function readSchemaFiles(paths: string[]): Promise<SchemaFile[]> {
+  return Promise.all(paths.map(async (p) => ({ path: p, content: await readFile(p, 'utf8') })));
 }
 
 /**

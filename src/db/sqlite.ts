@@ -1,6 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
+import { PrismaClient } from '../generated/prisma/sqlite/client.js';
+import { type Database, type DatabaseOptions, queryLog, TRANSACTION_LIMITS } from './client.js';
 
 /** The file path behind a `file:` URL (query parameters are not supported). */
 export function sqliteFilePath(url: string): string {
@@ -34,4 +36,44 @@ export function sqliteAdapter(url: string): PrismaBetterSqlite3 {
   mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   // timeout: how long a writer waits for another process's lock (SQLITE_BUSY).
   return new SqliteAdapterFactory({ url: `file:${file}`, timeout: 5000 });
+}
+
+function client(url: string, options: DatabaseOptions): PrismaClient {
+  const prisma = new PrismaClient({ adapter: sqliteAdapter(url), log: queryLog(options) });
+  const onQuery = options.onQuery;
+  if (onQuery) (prisma as PrismaClient<'query'>).$on('query', (e) => onQuery(e.query));
+  return prisma;
+}
+
+async function configure(prisma: PrismaClient): Promise<void> {
+  // WAL: readers never block the writer nor see its uncommitted state.
+  // synchronous=NORMAL is durable against process crashes in WAL mode.
+  await prisma.$queryRawUnsafe('PRAGMA journal_mode = WAL');
+  await prisma.$queryRawUnsafe('PRAGMA synchronous = NORMAL');
+  await prisma.$queryRawUnsafe('PRAGMA foreign_keys = ON');
+}
+
+/**
+ * better-sqlite3 is one connection per client, and the adapter only
+ * serialises *transactions* on it: a plain query issued while another
+ * request's transaction is open runs inside that transaction. So writes happen
+ * only in `transaction` (serialised), and reads use their own connection,
+ * which in WAL mode sees committed data only.
+ */
+export async function openSqlite(url: string, options: DatabaseOptions): Promise<Database> {
+  const writer = client(url, options);
+  const read = client(url, options);
+  await configure(writer);
+  await configure(read);
+  return {
+    provider: 'sqlite',
+    read,
+    transaction: (fn) => writer.$transaction(fn, TRANSACTION_LIMITS),
+    ping: async () => {
+      await read.$queryRawUnsafe('SELECT 1');
+    },
+    close: async () => {
+      await Promise.all([writer.$disconnect(), read.$disconnect()]);
+    },
+  };
 }

@@ -1,4 +1,4 @@
-import type { Task as TaskRow } from '../generated/prisma/client.js';
+import type { Task as TaskRow } from '../db/models.js';
 import { ValidationError } from '../services/errors.js';
 import { createTask } from '../services/tasks/create.js';
 import { builder } from './builder.js';

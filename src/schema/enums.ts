@@ -1,7 +1,7 @@
 // GraphQL enums over the Prisma enums: the value sets come from the generated
 // client, so TypeScript fails the build if the database gains a value the API
 // does not describe.
-import { Billing, Frequency, Plan, ScheduleStatus, TaskApi } from '../generated/prisma/enums.js';
+import { Billing, Frequency, Plan, ScheduleStatus, TaskApi } from '../db/models.js';
 import { builder } from './builder.js';
 
 type Described<T extends string> = Record<T, { description: string }>;

@@ -1,4 +1,4 @@
-import type { Task as TaskRow } from '../generated/prisma/client.js';
+import type { Task as TaskRow } from '../db/models.js';
 import { NotFoundError, ValidationError } from '../services/errors.js';
 import { getTask } from '../services/tasks/get.js';
 import { listTasks, MAX_PAGE_SIZE, type TaskPage } from '../services/tasks/list.js';

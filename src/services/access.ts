@@ -2,7 +2,7 @@
 // Unauthorized → PaymentRequired (billing, then plan) → RateLimited →
 // QuotaExceeded → the operation's own errors. A failed check changes nothing.
 import type { Limits } from '../config.js';
-import type { Account } from '../generated/prisma/client.js';
+import type { Account } from '../db/models.js';
 import { PaymentRequiredError, QuotaExceededError, RateLimitedError } from './errors.js';
 import { quotaOf } from './quota.js';
 import type { RateLimitRule } from './rate-limit.js';

@@ -1,6 +1,6 @@
 // Accounts and their API keys, for operators (the admin CLI) and the demo seed.
 import type { Tx } from '../db/client.js';
-import type { Billing, Plan } from '../generated/prisma/enums.js';
+import type { Billing, Plan } from '../db/models.js';
 import { generateApiKey, hashApiKey, keyPrefix } from './api-keys.js';
 import { newId } from './ids.js';
 import { nextPeriodEnd } from './quota.js';

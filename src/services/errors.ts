@@ -1,7 +1,7 @@
 // Expected failures of the service layer. Each is a typed value a door (GraphQL,
 // the admin CLI) can present; anything that is not an AppError is unexpected
 // and must be masked by the door.
-import type { ScheduleStatus } from '../generated/prisma/enums.js';
+import type { ScheduleStatus } from '../db/models.js';
 
 export const ERROR_CODES = [
   'UNAUTHORIZED',

@@ -3,7 +3,7 @@
 // is validated first; one bad entry rejects the file and nothing is written.
 import { z } from 'zod';
 import type { Database } from '../db/client.js';
-import type { Billing, Frequency, Plan, ScheduleStatus, TaskApi } from '../generated/prisma/enums.js';
+import type { Billing, Frequency, Plan, ScheduleStatus, TaskApi } from '../db/models.js';
 import { insertAccount, insertApiKey } from './accounts.js';
 import { hashApiKey } from './api-keys.js';
 import { ValidationError } from './errors.js';

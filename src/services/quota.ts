@@ -2,7 +2,7 @@
 // units in the same transaction as the change, so a failed change refunds them
 // by rolling back, and concurrent consumers can never overdraw.
 import type { Tx } from '../db/client.js';
-import type { Account } from '../generated/prisma/client.js';
+import type { Account } from '../db/models.js';
 import { QuotaExceededError } from './errors.js';
 
 export interface QuotaState {
@@ -55,4 +55,14 @@ export async function consumeQuota(tx: Tx, accountId: string, units: number, now
     });
   }
   if (usedBefore + units > row.quotaLimit) throw new QuotaExceededError(row.quotaLimit, usedBefore, units);
+}
+
+/**
+ * Takes the account's row lock without changing it. A transaction that must
+ * read the account's tasks before deciding what to charge calls this first:
+ * every task-changing transaction of an account locks the account row first,
+ * so after this its reads cannot be overtaken by another request's changes.
+ */
+export async function lockAccount(tx: Tx, accountId: string): Promise<void> {
+  await tx.account.update({ where: { id: accountId }, data: { quotaUsed: { increment: 0 } }, select: { id: true } });
 }

@@ -3,7 +3,7 @@
 import DataLoader from 'dataloader';
 import type { Limits } from '../config.js';
 import type { Database } from '../db/client.js';
-import type { Account, Task } from '../generated/prisma/client.js';
+import type { Account, Task } from '../db/models.js';
 import { hashApiKey } from './api-keys.js';
 import type { Clock } from './clock.js';
 import { UnauthorizedError } from './errors.js';

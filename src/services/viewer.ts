@@ -1,4 +1,4 @@
-import type { Account, Billing, Plan } from '../generated/prisma/client.js';
+import type { Account, Billing, Plan } from '../db/models.js';
 import { accountRateRule, admit, VIEWER } from './access.js';
 import { type QuotaState, quotaOf } from './quota.js';
 import type { Session } from './session.js';

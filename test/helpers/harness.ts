@@ -1,8 +1,5 @@
 // An isolated app per test file: its own migrated SQLite file, a clock the
 // test moves, and the real yoga app called through `fetch`.
-import { copyFile, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { Writable } from 'node:stream';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { type DocumentNode, print } from 'graphql';
@@ -10,14 +7,14 @@ import { expect } from 'vitest';
 import { type App, createApp } from '../../src/app.js';
 import type { Limits } from '../../src/config.js';
 import { type Database, openDatabase } from '../../src/db/client.js';
-import { migrateDatabase } from '../../src/db/migrate.js';
-import type { Billing, Plan, ScheduleStatus } from '../../src/generated/prisma/enums.js';
+import type { Billing, Plan, ScheduleStatus } from '../../src/db/models.js';
 import { createLogger } from '../../src/logger.js';
 import { insertAccount, insertApiKey } from '../../src/services/accounts.js';
 import type { Clock } from '../../src/services/clock.js';
 import { newId } from '../../src/services/ids.js';
 import { MemoryRateLimiter } from '../../src/services/rate-limit.js';
 import type { Deps } from '../../src/services/session.js';
+import { createTestDatabase } from './database.js';
 
 export const DEFAULT_LIMITS: Limits = { accountMax: 60, scheduleMax: 10, windowSeconds: 60 };
 
@@ -29,18 +26,6 @@ export class TestClock implements Clock {
   advance(seconds: number) {
     this.ms += seconds * 1000;
   }
-}
-
-// Migrating costs a schema-engine start; do it once per worker and copy.
-let template: Promise<string> | undefined;
-function migratedTemplate(): Promise<string> {
-  template ??= (async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'tasks-template-'));
-    const file = path.join(dir, 'template.db');
-    await migrateDatabase(`file:${file}`);
-    return file;
-  })();
-  return template;
 }
 
 export interface TaskSeed {
@@ -95,12 +80,9 @@ export function narrow<T extends { __typename: string }, N extends Typename<T>>(
 export type Harness = Awaited<ReturnType<typeof createHarness>>;
 
 export async function createHarness(options: { limits?: Partial<Limits> } = {}) {
-  const dir = await mkdtemp(path.join(tmpdir(), 'tasks-test-'));
-  const file = path.join(dir, 'test.db');
-  await copyFile(await migratedTemplate(), file);
-  const url = `file:${file}`;
+  const testDb = await createTestDatabase();
   const queries: string[] = [];
-  const db: Database = await openDatabase(url, { onQuery: (sql) => queries.push(sql) });
+  const db: Database = await openDatabase(testDb.url, { onQuery: (sql) => queries.push(sql) });
   const clock = new TestClock();
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   const deps: Deps = { db, clock, rateLimiter: new MemoryRateLimiter(), limits };
@@ -211,7 +193,7 @@ export async function createHarness(options: { limits?: Partial<Limits> } = {}) 
     sqlDuring,
     close: async () => {
       await db.close();
-      await rm(dir, { recursive: true, force: true });
+      await testDb.drop();
     },
   };
 }

@@ -1,5 +1,4 @@
-import type { Task } from '../../generated/prisma/client.js';
-import type { ScheduleStatus } from '../../generated/prisma/enums.js';
+import type { ScheduleStatus, Task } from '../../db/models.js';
 import { admit, WRITE } from '../access.js';
 import { NotFoundError } from '../errors.js';
 import { consumeQuota } from '../quota.js';

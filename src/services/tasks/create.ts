@@ -1,5 +1,4 @@
-import type { Task } from '../../generated/prisma/client.js';
-import type { Frequency, TaskApi } from '../../generated/prisma/enums.js';
+import type { Frequency, Task, TaskApi } from '../../db/models.js';
 import { admit, WRITE } from '../access.js';
 import { newId } from '../ids.js';
 import { consumeQuota } from '../quota.js';

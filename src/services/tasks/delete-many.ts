@@ -1,6 +1,6 @@
 import { admit, WRITE } from '../access.js';
 import { BatchAbortedError, type InvalidStatusError, NotFoundError, ValidationError } from '../errors.js';
-import { consumeQuota } from '../quota.js';
+import { consumeQuota, lockAccount } from '../quota.js';
 import type { Session } from '../session.js';
 import { taskInProgress } from './status.js';
 
@@ -25,7 +25,7 @@ const MAX_ATTEMPTS = 3;
 
 /**
  * Deletes many tasks in one transaction with a constant number of statements
- * (read, consume quota, delete), however many ids. Consumes one unit per task
+ * (lock the account, read, consume quota, delete), however many ids. Consumes one unit per task
  * actually deleted. With `atomic`, any failed item means nothing is deleted.
  */
 export async function deleteTasks(
@@ -42,6 +42,7 @@ export async function deleteTasks(
   for (let attempt = 1; ; attempt++) {
     try {
       const result = await db.transaction(async (tx) => {
+        await lockAccount(tx, account.id);
         const found = await tx.task.findMany({
           where: { accountId: account.id, id: { in: unique } },
           select: { id: true, status: true, inProgress: true },
@@ -61,8 +62,9 @@ export async function deleteTasks(
           const { count } = await tx.task.deleteMany({
             where: { accountId: account.id, id: { in: deletable }, inProgress: false },
           });
-          // A row changed between the read and the delete (possible on
-          // PostgreSQL under READ COMMITTED): roll back and read again.
+          // A row changed between the read and the delete, by a writer that
+          // does not take the account lock (a runner starting a task): roll
+          // back and read again.
           if (count !== deletable.length) throw new RowsChanged();
         }
         const deleted = abort ? [] : deletable;

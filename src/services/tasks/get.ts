@@ -1,4 +1,4 @@
-import type { Task } from '../../generated/prisma/client.js';
+import type { Task } from '../../db/models.js';
 import { admit, READ } from '../access.js';
 import { NotFoundError } from '../errors.js';
 import type { Session } from '../session.js';

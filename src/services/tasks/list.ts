@@ -1,5 +1,4 @@
-import type { Prisma, Task } from '../../generated/prisma/client.js';
-import type { ScheduleStatus, TaskApi } from '../../generated/prisma/enums.js';
+import type { Prisma, ScheduleStatus, Task, TaskApi } from '../../db/models.js';
 import { admit, READ } from '../access.js';
 import { ValidationError } from '../errors.js';
 import type { Session } from '../session.js';

@@ -1,4 +1,4 @@
-import type { ScheduleStatus } from '../../generated/prisma/enums.js';
+import type { ScheduleStatus } from '../../db/models.js';
 import { InvalidStatusError } from '../errors.js';
 
 /** The schedule statuses cancelSchedule accepts; CANCELLED and NON_EXISTING are final. */

@@ -1,6 +1,6 @@
 // Validation of task fields, shared by createTask and the admin import.
 import { Cron } from 'croner';
-import type { Frequency } from '../../generated/prisma/enums.js';
+import type { Frequency } from '../../db/models.js';
 import { ValidationError } from '../errors.js';
 
 export const MAX_NAME_LENGTH = 255;
