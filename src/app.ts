@@ -1,6 +1,6 @@
 // The yoga application: schema, per-request context, masking and limits. It
 // does not listen; server.ts does, and tests call `app.fetch` directly.
-import { createYoga, maskError } from 'graphql-yoga';
+import { createYoga, maskError, useReadinessCheck } from 'graphql-yoga';
 import { createContext } from './context.js';
 import { EXAMPLE_QUERY } from './http/example-query.js';
 import { renderGraphiQL, useGraphiQLAssets } from './http/graphiql.js';
@@ -17,14 +17,18 @@ export interface AppOptions {
   graphiql: boolean;
   /** Prefill GraphiQL's headers with this key (development demo account only). */
   demoApiKey?: string | undefined;
+  /** /ready: true when the database (and Redis, if used) answer and the instance is not draining. */
+  ready?: () => Promise<boolean>;
 }
 
 export type App = ReturnType<typeof createApp>;
 
-export function createApp({ deps, logger, graphiql, demoApiKey }: AppOptions) {
+export function createApp({ deps, logger, graphiql, demoApiKey, ready }: AppOptions) {
   return createYoga<Record<string, unknown>, GraphQLContext>({
     schema,
     graphqlEndpoint: '/graphql',
+    // /health: the process is up (yoga's built-in check).
+    healthCheckEndpoint: '/health',
     landingPage: false,
     context: createContext(deps),
     logging: {
@@ -52,6 +56,23 @@ export function createApp({ deps, logger, graphiql, demoApiKey }: AppOptions) {
         }
       : false,
     renderGraphiQL,
-    plugins: [useBodyLimit(), useGraphiQLAssets(), useQueryLimits()],
+    plugins: [
+      useBodyLimit(),
+      useGraphiQLAssets(),
+      useQueryLimits(),
+      // /ready: 200 when dependencies answer, 503 otherwise (or while draining).
+      useReadinessCheck({
+        endpoint: '/ready',
+        check: async () => {
+          if (!ready) return true;
+          try {
+            return await ready();
+          } catch (err) {
+            logger.warn({ err }, 'not ready');
+            return false;
+          }
+        },
+      }),
+    ],
   });
 }

@@ -8,6 +8,7 @@ import type { Logger } from './logger.js';
 import { type Clock, systemClock } from './services/clock.js';
 import { seedDemo } from './services/demo.js';
 import { MemoryRateLimiter, type RateLimiter } from './services/rate-limit.js';
+import { RedisRateLimiter } from './services/rate-limit-redis.js';
 import type { Deps } from './services/session.js';
 
 export interface Runtime {
@@ -15,6 +16,8 @@ export interface Runtime {
   deps: Deps;
   /** The demo account's key when this start created it. */
   demo: { apiKey: string; accountId: string } | null;
+  /** From now on /ready answers 503, so load balancers stop sending requests. */
+  drain(): void;
   close(): Promise<void>;
 }
 
@@ -31,20 +34,34 @@ export async function createRuntime(config: Config, logger: Logger, options: Run
   const deps: Deps = {
     db,
     clock: options.clock ?? systemClock,
-    rateLimiter: options.rateLimiter ?? new MemoryRateLimiter(),
+    // Redis when configured: the limit then holds across every instance.
+    rateLimiter:
+      options.rateLimiter ??
+      (config.redisUrl
+        ? new RedisRateLimiter(config.redisUrl, { onError: (err) => logger.warn({ err }, 'redis connection error') })
+        : new MemoryRateLimiter()),
     limits: config.limits,
   };
   const demo = config.env === 'production' ? null : await seedDemo(db, deps.clock.now());
+  let draining = false;
   const app = createApp({
     deps,
     logger,
     graphiql: true,
     demoApiKey: config.env === 'production' ? undefined : demo?.apiKey,
+    ready: async () => {
+      if (draining) return false;
+      await Promise.all([db.ping(), deps.rateLimiter.ping()]);
+      return true;
+    },
   });
   return {
     app,
     deps,
     demo,
+    drain: () => {
+      draining = true;
+    },
     close: async () => {
       await deps.rateLimiter.close();
       await db.close();

@@ -1,6 +1,7 @@
 // Entry point: listen, and shut down gracefully. Everything else is in runtime.ts.
 import { createServer } from 'node:http';
 import { ConfigError, loadConfig } from './config.js';
+import { withRequestContext } from './http/request-context.js';
 import { createLogger } from './logger.js';
 import { createRuntime } from './runtime.js';
 
@@ -15,7 +16,7 @@ try {
 
 const logger = createLogger(config.logLevel);
 const runtime = await createRuntime(config, logger);
-const server = createServer(runtime.app);
+const server = createServer(withRequestContext(runtime.app, logger));
 
 server.listen(config.port, config.host, () => {
   const address = server.address();
@@ -36,6 +37,7 @@ async function shutdown(signal: string) {
   if (stopping) return;
   stopping = true;
   logger.info({ signal }, 'shutting down: finishing in-flight requests');
+  runtime.drain();
   // Stop accepting; close idle keep-alive sockets; busy ones close after their response.
   server.close(async () => {
     await runtime.close();

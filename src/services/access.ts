@@ -25,8 +25,10 @@ export const WRITE: AccessRule = { requiresScalePlan: true, consumesQuota: true 
 export const VIEWER: AccessRule = { requiresScalePlan: false, consumesQuota: false };
 
 export function accountRateRule(accountId: string, limits: Limits): RateLimitRule {
+  // {…}: a Redis Cluster hash tag, so an account's keys share a slot and one
+  // script can update the account and schedule keys together.
   return {
-    key: `acct:${accountId}`,
+    key: `acct:{${accountId}}`,
     limit: limits.accountMax,
     windowMs: limits.windowSeconds * 1000,
     scope: 'ACCOUNT',
@@ -36,7 +38,7 @@ export function accountRateRule(accountId: string, limits: Limits): RateLimitRul
 function scheduleRateRule(accountId: string, scheduleId: string, limits: Limits): RateLimitRule {
   // Keyed by account too, so nobody can exhaust another account's schedule.
   return {
-    key: `sched:${accountId}:${scheduleId}`,
+    key: `sched:{${accountId}}:${scheduleId}`,
     limit: limits.scheduleMax,
     windowMs: limits.windowSeconds * 1000,
     scope: 'SCHEDULE',

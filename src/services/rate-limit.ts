@@ -1,4 +1,5 @@
-// Rolling-window rate limiting: at most `limit` operations in ANY span of
+// Rolling-window rate limiting (in memory here; rate-limit-redis.ts shares it
+// between instances): at most `limit` operations in ANY span of
 // `windowMs`, not per clock minute (a fixed window admits up to twice the limit
 // across a boundary). Implemented as a sliding log: the admission times of the
 // last `limit` operations per key.
@@ -34,6 +35,8 @@ export interface RateLimiter {
    */
   consume(rules: readonly RateLimitRule[], now: number): Promise<Admission>;
   state(rule: RateLimitRule, now: number): Promise<RateLimitState>;
+  /** Throws if the limiter's store cannot answer (readiness checks). */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -88,6 +91,8 @@ export class MemoryRateLimiter implements RateLimiter {
       resetAt: log.size ? log.at(log.size - 1) + rule.windowMs : null,
     };
   }
+
+  async ping() {}
 
   async close() {
     this.#logs.clear();

@@ -12,7 +12,7 @@ import { createLogger } from '../../src/logger.js';
 import { insertAccount, insertApiKey } from '../../src/services/accounts.js';
 import type { Clock } from '../../src/services/clock.js';
 import { newId } from '../../src/services/ids.js';
-import { MemoryRateLimiter } from '../../src/services/rate-limit.js';
+import { MemoryRateLimiter, type RateLimiter } from '../../src/services/rate-limit.js';
 import type { Deps } from '../../src/services/session.js';
 import { createTestDatabase } from './database.js';
 
@@ -79,13 +79,13 @@ export function narrow<T extends { __typename: string }, N extends Typename<T>>(
 
 export type Harness = Awaited<ReturnType<typeof createHarness>>;
 
-export async function createHarness(options: { limits?: Partial<Limits> } = {}) {
+export async function createHarness(options: { limits?: Partial<Limits>; rateLimiter?: RateLimiter } = {}) {
   const testDb = await createTestDatabase();
   const queries: string[] = [];
   const db: Database = await openDatabase(testDb.url, { onQuery: (sql) => queries.push(sql) });
   const clock = new TestClock();
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
-  const deps: Deps = { db, clock, rateLimiter: new MemoryRateLimiter(), limits };
+  const deps: Deps = { db, clock, rateLimiter: options.rateLimiter ?? new MemoryRateLimiter(), limits };
   const logLines: string[] = [];
   const logger = createLogger(
     'error',
@@ -192,6 +192,7 @@ export async function createHarness(options: { limits?: Partial<Limits> } = {}) 
     quotaUsed,
     sqlDuring,
     close: async () => {
+      await deps.rateLimiter.close();
       await db.close();
       await testDb.drop();
     },
