@@ -1,10 +1,13 @@
 // The yoga application: schema, per-request context, masking and limits. It
 // does not listen; server.ts does, and tests call `app.fetch` directly.
-import { createYoga, maskError, useReadinessCheck } from 'graphql-yoga';
+import { createYoga, maskError } from 'graphql-yoga';
 import { createContext } from './context.js';
+import { useErrorLog } from './http/error-log.js';
 import { EXAMPLE_QUERY } from './http/example-query.js';
 import { renderGraphiQL, useGraphiQLAssets } from './http/graphiql.js';
-import { useBodyLimit, useQueryLimits } from './http/limits.js';
+import { useJit } from './http/jit.js';
+import { MAX_BODY_BYTES, useQueryLimits } from './http/limits.js';
+import { useReadiness } from './http/readiness.js';
 import type { Logger } from './logger.js';
 import type { GraphQLContext } from './schema/builder.js';
 import { schema } from './schema/index.js';
@@ -30,22 +33,22 @@ export function createApp({ deps, logger, graphiql, demoApiKey, ready }: AppOpti
     // /health: the process is up (yoga's built-in check).
     healthCheckEndpoint: '/health',
     landingPage: false,
+    // 413 past 1 MB, by Content-Length or while streaming a chunked body.
+    maxRequestBodySize: MAX_BODY_BYTES,
     context: createContext(deps),
+    // yoga logs at debug several times per request: bind only enabled levels,
+    // so a disabled one costs nothing.
     logging: {
-      debug: (...args) => logger.debug({ args }, 'yoga'),
-      info: (...args) => logger.info({ args }, 'yoga'),
+      debug: logger.isLevelEnabled('debug') ? (...args) => logger.debug({ args }, 'yoga') : () => {},
+      info: logger.isLevelEnabled('info') ? (...args) => logger.info({ args }, 'yoga') : () => {},
       warn: (...args) => logger.warn({ args }, 'yoga'),
       error: (...args) => logger.error({ args }, 'yoga'),
     },
     maskedErrors: {
-      // Unexpected errors: logged in full here, and the client gets only the
-      // generic message — never a stack, SQL or file path, even in development
-      // (yoga's default adds the original error when NODE_ENV=development).
-      maskError: (error, message) => {
-        const masked = maskError(error, message, false);
-        if (masked !== error) logger.error({ err: error }, 'unexpected error (masked)');
-        return masked;
-      },
+      // The client gets only the generic message — never a stack, SQL or file
+      // path, even in development (yoga's default adds the original error
+      // when NODE_ENV=development). useErrorLog below logged it in full.
+      maskError: (error, message) => maskError(error, message, false),
     },
     graphiql: graphiql
       ? {
@@ -57,22 +60,12 @@ export function createApp({ deps, logger, graphiql, demoApiKey, ready }: AppOpti
       : false,
     renderGraphiQL,
     plugins: [
-      useBodyLimit(),
+      useErrorLog(logger),
       useGraphiQLAssets(),
       useQueryLimits(),
+      ...useJit(),
       // /ready: 200 when dependencies answer, 503 otherwise (or while draining).
-      useReadinessCheck({
-        endpoint: '/ready',
-        check: async () => {
-          if (!ready) return true;
-          try {
-            return await ready();
-          } catch (err) {
-            logger.warn({ err }, 'not ready');
-            return false;
-          }
-        },
-      }),
+      useReadiness(ready ?? (async () => true), logger),
     ],
   });
 }

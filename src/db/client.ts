@@ -1,5 +1,5 @@
 // The database as the service layer sees it, on SQLite or PostgreSQL.
-import type { Prisma, PrismaClient } from '../generated/prisma/sqlite/client.js';
+import type { Account, Prisma, PrismaClient, Task } from '../generated/prisma/sqlite/client.js';
 import { type Provider, providerOf } from './paths.js';
 
 /**
@@ -16,10 +16,31 @@ export interface DatabaseOptions {
   poolSize?: number;
 }
 
+/**
+ * The two reads on every request's path — authentication and task lookups —
+ * as fast as each provider allows (see sqlite-hot-reads.ts for why SQLite
+ * uses its own prepared statements). Same results as the Prisma queries.
+ */
+export interface HotReads {
+  /** The account holding this unrevoked key. */
+  accountByKeyHash(keyHash: string): Promise<Account | null>;
+  /** The account's tasks among `ids` (any order; missing ids are absent). */
+  tasksByIds(accountId: string, ids: readonly string[]): Promise<Task[]>;
+}
+
+/** The hot reads through Prisma's typed API (PostgreSQL, and the reference for SQLite's). */
+export function prismaHotReads(db: Db): HotReads {
+  return {
+    accountByKeyHash: (keyHash) => db.account.findFirst({ where: { apiKeys: { some: { keyHash, revokedAt: null } } } }),
+    tasksByIds: (accountId, ids) => db.task.findMany({ where: { accountId, id: { in: [...ids] } } }),
+  };
+}
+
 export interface Database {
   provider: Provider;
   /** Reads: never see another request's uncommitted writes. */
   read: Db;
+  hot: HotReads;
   /** Every write runs in one of these. */
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
   /** Throws if the database cannot answer (readiness checks). */

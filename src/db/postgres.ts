@@ -1,7 +1,14 @@
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { PrismaClient } from '../generated/prisma/postgresql/client.js';
-import { type Database, type DatabaseOptions, type Db, queryLog, TRANSACTION_LIMITS } from './client.js';
+import {
+  type Database,
+  type DatabaseOptions,
+  type Db,
+  prismaHotReads,
+  queryLog,
+  TRANSACTION_LIMITS,
+} from './client.js';
 
 /**
  * Splits Prisma's `?schema=` parameter off a PostgreSQL URL: node-postgres
@@ -81,6 +88,7 @@ export async function openPostgres(url: string, options: DatabaseOptions): Promi
   return {
     provider: 'postgresql',
     read: db,
+    hot: prismaHotReads(db),
     transaction: (fn) => db.$transaction(fn, TRANSACTION_LIMITS),
     ping: async () => {
       await prisma.$queryRawUnsafe('SELECT 1');

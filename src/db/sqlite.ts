@@ -3,6 +3,7 @@ import path from 'node:path';
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
 import { PrismaClient } from '../generated/prisma/sqlite/client.js';
 import { type Database, type DatabaseOptions, queryLog, TRANSACTION_LIMITS } from './client.js';
+import { sqliteHotReads } from './sqlite-hot-reads.js';
 
 /** The file path behind a `file:` URL (query parameters are not supported). */
 export function sqliteFilePath(url: string): string {
@@ -65,14 +66,17 @@ export async function openSqlite(url: string, options: DatabaseOptions): Promise
   const read = client(url, options);
   await configure(writer);
   await configure(read);
+  const hot = sqliteHotReads(sqliteFilePath(url), options.onQuery);
   return {
     provider: 'sqlite',
     read,
+    hot,
     transaction: (fn) => writer.$transaction(fn, TRANSACTION_LIMITS),
     ping: async () => {
       await read.$queryRawUnsafe('SELECT 1');
     },
     close: async () => {
+      hot.close();
       await Promise.all([writer.$disconnect(), read.$disconnect()]);
     },
   };

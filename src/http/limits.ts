@@ -1,6 +1,6 @@
 // Hostile-input limits, applied before anything executes. Document-level
 // limits come from graphql-armor (a maintained set of validation rules); the
-// body-size limit refuses oversized requests before they are read.
+// body size is yoga's own maxRequestBodySize.
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import type { Plugin } from 'graphql-yoga';
 
@@ -22,21 +22,4 @@ export function useQueryLimits(): Plugin {
     // Field suggestions stay on: introspection is public anyway.
     blockFieldSuggestion: { enabled: false },
   }) as Plugin;
-}
-
-/** 413 for a request body over MAX_BODY_BYTES (by its Content-Length). */
-export function useBodyLimit(maxBytes = MAX_BODY_BYTES): Plugin {
-  return {
-    onRequest({ request, endResponse, fetchAPI }) {
-      const length = Number(request.headers.get('content-length') ?? 0);
-      if (length > maxBytes) {
-        endResponse(
-          fetchAPI.Response.json(
-            { errors: [{ message: `Request body too large: at most ${maxBytes} bytes.` }] },
-            { status: 413 },
-          ),
-        );
-      }
-    },
-  };
 }

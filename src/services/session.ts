@@ -47,7 +47,7 @@ export class Session {
   tasks(accountId: string): DataLoader<string, Task | null> {
     this.#tasks ??= new DataLoader(
       async (ids) => {
-        const rows = await this.deps.db.read.task.findMany({ where: { accountId, id: { in: [...ids] } } });
+        const rows = await this.deps.db.hot.tasksByIds(accountId, ids);
         const byId = new Map(rows.map((r) => [r.id, r]));
         return ids.map((id) => byId.get(id) ?? null);
       },
@@ -61,9 +61,7 @@ export class Session {
     if (!key) throw new UnauthorizedError();
     if (key.length > MAX_KEY_LENGTH) throw new UnauthorizedError('Unknown or revoked API key.');
     // One statement: the account that holds this key, unrevoked.
-    const account = await this.deps.db.read.account.findFirst({
-      where: { apiKeys: { some: { keyHash: hashApiKey(key), revokedAt: null } } },
-    });
+    const account = await this.deps.db.hot.accountByKeyHash(hashApiKey(key));
     if (!account) throw new UnauthorizedError('Unknown or revoked API key.');
     return { account };
   }

@@ -1,0 +1,59 @@
+// Reference 1, "the limit of this machine and database": node:http and
+// better-sqlite3 prepared statements answering the same JSON as the API, with
+// none of its work (no GraphQL, auth, limits, quota or error unions).
+// Usage: node --import tsx bench/reference-bare.ts <sqlite file> <port>
+import { createServer } from 'node:http';
+import Database from 'better-sqlite3';
+
+const [file, port] = process.argv.slice(2) as [string, string];
+const db = new Database(file);
+db.pragma('journal_mode = WAL');
+db.pragma('synchronous = NORMAL');
+
+const COLUMNS = 'id, name, api, query, status, crontab, timezone, enabled, inProgress, runs';
+const byId = db.prepare(`SELECT ${COLUMNS} FROM Task WHERE id = ?`);
+const page = db.prepare(
+  `SELECT id, name, status FROM Task WHERE accountId = (SELECT accountId FROM Task WHERE id = ?) ORDER BY createdAt DESC, id DESC LIMIT 51`,
+);
+const del = db.prepare('DELETE FROM Task WHERE id = ? AND inProgress = 0');
+const cancel = db.prepare(
+  "UPDATE Task SET status = 'CANCELLED', enabled = 0 WHERE id = ? AND status IN ('ACTIVE','PAUSED','CREATE_PENDING','ERROR') RETURNING status",
+);
+
+type Row = Record<string, unknown>;
+const task = (row: Row | undefined) =>
+  row ? { __typename: 'Task', ...row, enabled: row.enabled === 1, inProgress: row.inProgress === 1 } : null;
+
+function answer(op: string, ids: string[]): unknown {
+  switch (op) {
+    case 'hot':
+      return { task: task(byId.get(ids[0]) as Row | undefined) };
+    case 'aliases':
+      return Object.fromEntries(ids.map((id, i) => [`t${i}`, task(byId.get(id) as Row | undefined)]));
+    case 'page': {
+      const rows = page.all(ids[0]) as Row[];
+      return {
+        tasks: { edges: rows.slice(0, 50).map((node) => ({ node })), pageInfo: { hasNextPage: rows.length > 50 } },
+      };
+    }
+    case 'delete':
+      return { deleteTask: del.run(ids[0]).changes === 1 ? { deletedId: ids[0] } : null };
+    case 'cancel':
+      return { cancelSchedule: (cancel.get(ids[0]) as Row | undefined) ?? null };
+    default:
+      return null;
+  }
+}
+
+createServer((req, res) => {
+  // /<op>?ids=a,b,c — the body is read and ignored, as the API reads its own.
+  req.resume();
+  req.on('end', () => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const body = JSON.stringify({
+      data: answer(url.pathname.slice(1), (url.searchParams.get('ids') ?? '').split(',')),
+    });
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+  });
+}).listen(Number(port), '127.0.0.1', () => console.log('ready'));

@@ -1,0 +1,517 @@
+// `npm run bench`: the production server against two reference servers in the
+// same run — bare node:http + prepared statements (the machine's limit) and
+// yoga + Pothos + prepared statements (the framework's cost) — over seven
+// workloads, alternating servers over several rounds and reporting medians.
+//
+// Configuration (environment): BENCH_TASKS (10000), BENCH_ACCOUNTS (100),
+// BENCH_DURATION seconds per measurement (5), BENCH_WARMUP seconds (2),
+// BENCH_ROUNDS (3), BENCH_CONNECTIONS (20), BENCH_OUT (bench/results), BENCH_ONLY
+// (comma-separated workload numbers, to iterate on one).
+//
+// On a machine with two or more cores the servers run on core 0 and the load
+// generator on core 1 (taskset), so they do not compete.
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import autocannon from 'autocannon';
+import { createApp } from '../src/app.js';
+import { openDatabase } from '../src/db/client.js';
+import { createLogger } from '../src/logger.js';
+import { systemClock } from '../src/services/clock.js';
+import { MemoryRateLimiter } from '../src/services/rate-limit.js';
+import { buildFixture, copyFixture, type Fixture } from './fixture.js';
+
+const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
+const cfg = {
+  tasks: env('BENCH_TASKS', 10_000),
+  accounts: env('BENCH_ACCOUNTS', 100),
+  wideAccounts: 1_000,
+  duration: env('BENCH_DURATION', 5),
+  warmup: env('BENCH_WARMUP', 2),
+  rounds: env('BENCH_ROUNDS', 3),
+  connections: env('BENCH_CONNECTIONS', 20),
+  out: process.env.BENCH_OUT ?? path.join(import.meta.dirname, 'results'),
+};
+const cores = os.availableParallelism();
+const pinned = cores >= 2 && hasTaskset();
+const only = process.env.BENCH_ONLY?.split(',').map(Number);
+
+function hasTaskset(): boolean {
+  try {
+    execFileSync('taskset', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// ---------------------------------------------------------------- servers
+
+type ServerName = 'api' | 'yoga-ref' | 'bare-ref';
+
+interface Server {
+  name: ServerName;
+  base: string;
+  child: ChildProcess;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function startServer(name: ServerName, file: string): Promise<Server> {
+  const port = await freePort();
+  const script = name === 'api' ? 'src/server.ts' : `bench/reference-${name === 'yoga-ref' ? 'yoga' : 'bare'}.ts`;
+  const args = [process.execPath, '--import', 'tsx', script, ...(name === 'api' ? [] : [file, String(port)])];
+  const [cmd, ...rest] = pinned ? ['taskset', '-c', '0', ...args] : args;
+  const child = spawn(cmd!, rest, {
+    cwd: path.join(import.meta.dirname, '..'),
+    env: {
+      ...process.env,
+      NODE_ENV: 'production',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATABASE_URL: `file:${file}`,
+      // Raised for the benchmark, never bypassed: every check still runs.
+      RATE_LIMIT_ACCOUNT_MAX: '1000000',
+      RATE_LIMIT_SCHEDULE_MAX: '1000000',
+      LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const base = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}`);
+    try {
+      const res = await fetch(name === 'api' ? `${base}/ready` : `${base}/task?ids=x`, {
+        method: name === 'yoga-ref' ? 'POST' : 'GET',
+        ...(name === 'yoga-ref'
+          ? { body: JSON.stringify({ query: '{ __typename }' }), headers: { 'content-type': 'application/json' } }
+          : {}),
+      });
+      if (res.ok || name === 'yoga-ref') break;
+    } catch {
+      if (Date.now() > deadline) throw new Error(`${name} did not start`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return { name, base, child };
+}
+
+function rssMb(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+) kB/);
+  return line ? Math.round(Number(line[1]) / 1024) : Number.NaN;
+}
+
+// ---------------------------------------------------------------- workloads
+
+const TASK_FIELDS = 'id name api query status crontab timezone enabled inProgress runs';
+const API_DOCS = {
+  hot: `query Hot($id: ID!) { task(id: $id) { __typename ... on Task { ${TASK_FIELDS} } ... on Error { code message } } }`,
+  page: 'query Page { tasks(first: 50) { __typename ... on TaskConnection { edges { node { id name status } } pageInfo { hasNextPage endCursor } } ... on Error { code message } } }',
+  aliases: `query Aliases(${Array.from({ length: 25 }, (_, i) => `$i${i}: ID!`).join(', ')}) { ${Array.from(
+    { length: 25 },
+    (_, i) => `t${i}: task(id: $i${i}) { __typename ... on Task { ${TASK_FIELDS} } ... on Error { code } }`,
+  ).join(' ')} }`,
+  delete:
+    'mutation Delete($id: ID!) { deleteTask(id: $id) { __typename ... on DeleteTaskSuccess { deletedId } ... on Error { code message } } }',
+  cancel:
+    'mutation Cancel($id: ID!) { cancelSchedule(id: $id) { __typename ... on CancelScheduleSuccess { newStatus } ... on Error { code message } } }',
+};
+const REF_DOCS = {
+  hot: `query Hot($id: ID!) { task(id: $id) { __typename ${TASK_FIELDS} } }`,
+  page: 'query Page($after: ID!) { tasks(after: $after) { id name status } }',
+  aliases: `query Aliases(${Array.from({ length: 25 }, (_, i) => `$i${i}: ID!`).join(', ')}) { ${Array.from(
+    { length: 25 },
+    (_, i) => `t${i}: task(id: $i${i}) { __typename ${TASK_FIELDS} }`,
+  ).join(' ')} }`,
+  delete: 'mutation Delete($id: ID!) { deleteTask(id: $id) }',
+  cancel: 'mutation Cancel($id: ID!) { cancelSchedule(id: $id) }',
+};
+
+type Op = keyof typeof API_DOCS;
+/** One request's inputs: the account's key and the ids it names. */
+type Pick = () => { key: string; ids: string[] };
+/** Is this response body a correct answer (GraphQL errors arrive with HTTP 200)? */
+type Check = (body: { data?: Record<string, unknown>; errors?: unknown }) => boolean;
+
+interface Workload {
+  id: number;
+  title: string;
+  op: Op;
+  /** Which ids a request uses; a new picker per server, so writes never share rows. */
+  picker(server: ServerName): Pick;
+  check: Record<ServerName, Check>;
+}
+
+const rand = (n: number) => Math.floor(Math.random() * n);
+const typename = (v: unknown) => (v as { __typename?: string } | null)?.__typename;
+
+function workloads(f: Fixture): Workload[] {
+  const anyTask: Pick = () => {
+    const a = f.accounts[rand(f.accounts.length)]!;
+    return { key: a.key, ids: [a.taskIds[rand(a.taskIds.length)]!] };
+  };
+  const readChecks = (field: string): Record<ServerName, Check> => ({
+    api: (b) => !b.errors && typename(b.data?.[field]) === 'Task',
+    'yoga-ref': (b) => !b.errors && typename(b.data?.[field]) === 'Task',
+    'bare-ref': (b) => typename(b.data?.[field]) === 'Task',
+  });
+  return [
+    { id: 1, title: 'task(id:) hot read', op: 'hot', picker: () => anyTask, check: readChecks('task') },
+    {
+      id: 2,
+      title: 'tasks(first: 50) page',
+      op: 'page',
+      picker: () => anyTask,
+      check: {
+        api: (b) => !b.errors && (b.data?.tasks as { edges?: unknown[] })?.edges?.length === 50,
+        'yoga-ref': (b) => !b.errors && (b.data?.tasks as unknown[])?.length === 50,
+        'bare-ref': (b) => (b.data?.tasks as { edges?: unknown[] })?.edges?.length === 50,
+      },
+    },
+    {
+      id: 3,
+      title: '25 aliased task(id:)',
+      op: 'aliases',
+      picker: () => () => {
+        const a = f.accounts[rand(f.accounts.length)]!;
+        return { key: a.key, ids: Array.from({ length: 25 }, () => a.taskIds[rand(a.taskIds.length)]!) };
+      },
+      check: {
+        api: (b) => !b.errors && Object.values(b.data ?? {}).filter((t) => typename(t) === 'Task').length === 25,
+        'yoga-ref': (b) => !b.errors && Object.values(b.data ?? {}).filter((t) => typename(t) === 'Task').length === 25,
+        'bare-ref': (b) => Object.values(b.data ?? {}).filter((t) => typename(t) === 'Task').length === 25,
+      },
+    },
+    {
+      id: 4,
+      title: 'deleteTask on fresh ids',
+      op: 'delete',
+      picker: () => {
+        // Round-robin over accounts, each id used once per server.
+        let n = 0;
+        return () => {
+          const a = n % f.accounts.length;
+          const i = Math.floor(n / f.accounts.length);
+          n++;
+          const id = f.deletable[a]![i];
+          if (!id) throw new Error('deletable pool exhausted: raise deletablePerAccount');
+          return { key: f.accounts[a]!.key, ids: [id] };
+        };
+      },
+      check: {
+        api: (b) => !b.errors && typename(b.data?.deleteTask) === 'DeleteTaskSuccess',
+        'yoga-ref': (b) => !b.errors && typeof b.data?.deleteTask === 'string',
+        'bare-ref': (b) => Boolean(b.data?.deleteTask),
+      },
+    },
+    {
+      id: 6,
+      title: 'cancelSchedule, 20 connections, mixed ids',
+      op: 'cancel',
+      picker: () => anyTask,
+      check: {
+        // A repeated id answers InvalidStatus (already CANCELLED): correct, typed.
+        api: (b) =>
+          !b.errors && ['CancelScheduleSuccess', 'InvalidStatus'].includes(typename(b.data?.cancelSchedule) ?? ''),
+        'yoga-ref': (b) => !b.errors && b.data !== undefined,
+        'bare-ref': (b) => b.data !== undefined,
+      },
+    },
+    {
+      id: 7,
+      title: 'hot read over 1,000 accounts',
+      op: 'hot',
+      picker: () => () => {
+        const w = f.wide[rand(f.wide.length)]!;
+        return { key: w.key, ids: [w.taskId] };
+      },
+      check: readChecks('task'),
+    },
+  ];
+}
+
+function request(server: Server, w: Workload, pick: Pick, onCheck: (ok: boolean, body: string) => void) {
+  let seen = 0;
+  const validate = (_status: number, body: string) => {
+    // Parse a sample: every 20th body (parsing all would load the generator).
+    if (seen++ % 20 !== 0) return;
+    let ok = false;
+    try {
+      ok = w.check[server.name](JSON.parse(body));
+    } catch {}
+    onCheck(ok, body);
+  };
+  if (server.name === 'bare-ref') {
+    return {
+      method: 'GET' as const,
+      setupRequest: (req: { path?: string }) => ({ ...req, path: `/${w.op}?ids=${pick().ids.join(',')}` }),
+      onResponse: validate,
+    };
+  }
+  const doc = server.name === 'api' ? API_DOCS[w.op] : REF_DOCS[w.op];
+  return {
+    method: 'POST' as const,
+    path: '/graphql',
+    setupRequest: (req: Record<string, unknown>) => {
+      const { key, ids } = pick();
+      const variables =
+        w.op === 'aliases'
+          ? Object.fromEntries(ids.map((id, i) => [`i${i}`, id]))
+          : w.op === 'page'
+            ? server.name === 'api'
+              ? {}
+              : { after: ids[0] }
+            : { id: ids[0] };
+      return {
+        ...req,
+        headers: { 'content-type': 'application/json', 'x-access-key': key },
+        body: JSON.stringify({ query: doc, variables }),
+      };
+    },
+    onResponse: validate,
+  };
+}
+
+interface Measurement {
+  rps: number;
+  p50: number;
+  p99: number;
+  failures: number;
+  checked: number;
+}
+
+async function load(server: Server, w: Workload, pick: Pick, seconds: number): Promise<Measurement> {
+  let failures = 0;
+  let checked = 0;
+  let firstFailure = '';
+  const result = await autocannon({
+    url: server.base,
+    connections: cfg.connections,
+    duration: seconds,
+    requests: [
+      request(server, w, pick, (ok, body) => {
+        checked++;
+        if (!ok) {
+          failures++;
+          firstFailure ||= body.slice(0, 300);
+        }
+      }),
+    ] as autocannon.Request[],
+  });
+  failures += result.non2xx + result.errors + result.timeouts;
+  if (failures > 0) console.error(`  ! ${server.name} W${w.id}: ${failures} failures ${firstFailure}`);
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, failures, checked };
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+// ------------------------------------------------------- deleteTasks x1000
+
+async function batchDeletes(api: Server, f: Fixture, calls: number): Promise<{ medianMs: number; failures: number }> {
+  const times: number[] = [];
+  let failures = 0;
+  const query =
+    'mutation Many($ids: [ID!]!) { deleteTasks(ids: $ids) { __typename ... on DeleteTasksSuccess { deletedIds } } }';
+  for (let c = 0; c < calls; c++) {
+    const ids = f.batch.ids.slice(c * 1000, (c + 1) * 1000);
+    const started = performance.now();
+    const res = await fetch(`${api.base}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-access-key': f.batch.key },
+      body: JSON.stringify({ query, variables: { ids } }),
+    });
+    const body = (await res.json()) as { data?: { deleteTasks?: { deletedIds?: string[] } }; errors?: unknown };
+    times.push(performance.now() - started);
+    if (res.status !== 200 || body.errors || body.data?.deleteTasks?.deletedIds?.length !== 1000) failures++;
+  }
+  return { medianMs: median(times.slice(2)), failures };
+}
+
+/** SQL statements of one deleteTasks of 1,000 ids, from Prisma's query log. */
+async function batchStatements(f: Fixture): Promise<number> {
+  const file = await copyFixture(f, 'statements');
+  const queries: string[] = [];
+  const db = await openDatabase(`file:${file}`, { onQuery: (sql) => queries.push(sql) });
+  const app = createApp({
+    deps: {
+      db,
+      clock: systemClock,
+      rateLimiter: new MemoryRateLimiter(),
+      limits: { accountMax: 1e9, scheduleMax: 1e9, windowSeconds: 60 },
+    },
+    logger: createLogger('silent'),
+    graphiql: false,
+  });
+  const before = queries.length;
+  const res = await app.fetch('http://x/graphql', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-access-key': f.batch.key },
+    body: JSON.stringify({
+      query: 'mutation Many($ids: [ID!]!) { deleteTasks(ids: $ids) { __typename } }',
+      variables: { ids: f.batch.ids.slice(-1000) },
+    }),
+  });
+  await res.text();
+  const count = queries.length - before;
+  await db.close();
+  return count;
+}
+
+// ------------------------------------------------------------------ main
+
+interface Row {
+  workload: number;
+  title: string;
+  server: ServerName;
+  rps: number;
+  p50: number;
+  p99: number;
+  failures: number;
+  checked: number;
+}
+
+async function main() {
+  if (pinned) execFileSync('taskset', ['-a', '-pc', '1', String(process.pid)], { stdio: 'ignore' });
+  const started = new Date();
+  console.error(
+    `bench: ${cfg.tasks} tasks / ${cfg.accounts} accounts, ${cfg.rounds} rounds x ${cfg.duration}s, ${cfg.connections} connections, pinned: ${pinned}`,
+  );
+  const work = path.join(cfg.out, 'work');
+  const perRound = cfg.duration + cfg.warmup;
+  const fixture = await buildFixture(work, {
+    tasks: cfg.tasks,
+    accounts: cfg.accounts,
+    wideAccounts: cfg.wideAccounts,
+    // Enough fresh ids for the deleteTask workload at up to ~25,000 req/s.
+    deletablePerAccount: Math.ceil((25_000 * perRound * cfg.rounds) / cfg.accounts),
+    batchTasks: 1000 * 22,
+  });
+  console.error('bench: fixture built');
+  const servers: Server[] = [];
+  for (const name of ['api', 'yoga-ref', 'bare-ref'] as const) {
+    servers.push(await startServer(name, await copyFixture(fixture, name)));
+  }
+  const api = servers[0]!;
+  const rows: Row[] = [];
+  let rssAfterWarmup = Number.NaN;
+  try {
+    for (const w of workloads(fixture).filter((w) => !only || only.includes(w.id))) {
+      const pickers = new Map(servers.map((s) => [s.name, w.picker(s.name)]));
+      const results = new Map<ServerName, Measurement[]>(servers.map((s) => [s.name, []]));
+      for (let round = 0; round < cfg.rounds; round++) {
+        // Alternate the order each round so no server always runs first.
+        const order = round % 2 === 0 ? servers : [...servers].reverse();
+        for (const s of order) {
+          if (cfg.warmup > 0) await load(s, w, pickers.get(s.name)!, cfg.warmup);
+          if (Number.isNaN(rssAfterWarmup) && s.name === 'api') rssAfterWarmup = rssMb(api.child.pid!);
+          results.get(s.name)!.push(await load(s, w, pickers.get(s.name)!, cfg.duration));
+        }
+      }
+      for (const s of servers) {
+        const m = results.get(s.name)!;
+        rows.push({
+          workload: w.id,
+          title: w.title,
+          server: s.name,
+          rps: Math.round(median(m.map((x) => x.rps))),
+          p50: median(m.map((x) => x.p50)),
+          p99: median(m.map((x) => x.p99)),
+          failures: m.reduce((a, x) => a + x.failures, 0),
+          checked: m.reduce((a, x) => a + x.checked, 0),
+        });
+      }
+      console.error(`bench: W${w.id} done`);
+    }
+    const batch = await batchDeletes(api, fixture, 22);
+    const statements = await batchStatements(fixture);
+    const rssAfterRun = rssMb(api.child.pid!);
+    report({ started, rows, batch, statements, rssAfterWarmup, rssAfterRun });
+  } finally {
+    for (const s of servers) s.child.kill('SIGTERM');
+  }
+}
+
+function report(r: {
+  started: Date;
+  rows: Row[];
+  batch: { medianMs: number; failures: number };
+  statements: number;
+  rssAfterWarmup: number;
+  rssAfterRun: number;
+}) {
+  const get = (w: number, s: ServerName) =>
+    r.rows.find((x) => x.workload === w && x.server === s) ?? {
+      rps: Number.NaN,
+      p50: Number.NaN,
+      p99: Number.NaN,
+      failures: 0,
+    };
+  const ratio = (a: number, b: number) => (b > 0 ? a / b : Number.NaN);
+  const lines = [
+    `Run ${r.started.toISOString()} on ${os.cpus()[0]?.model ?? 'unknown CPU'} (${cores} cores), Node ${process.version}; ` +
+      `${cfg.tasks} tasks / ${cfg.accounts} accounts (+${cfg.wideAccounts}), ${cfg.connections} connections, ` +
+      `${cfg.rounds} rounds x ${cfg.duration}s (medians), servers ${pinned ? 'on core 0, load on core 1' : 'not pinned'}.`,
+    '',
+    '| # | workload | server | req/s | p50 ms | p99 ms | vs yoga-ref | vs bare-ref | failed / checked |',
+    '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  for (const row of r.rows) {
+    const yoga = get(row.workload, 'yoga-ref');
+    const bare = get(row.workload, 'bare-ref');
+    lines.push(
+      `| ${row.workload} | ${row.title} | ${row.server} | ${row.rps} | ${row.p50} | ${row.p99} | ${ratio(row.rps, yoga.rps).toFixed(2)}x | ${ratio(row.rps, bare.rps).toFixed(2)}x | ${row.failures} / ${row.checked} |`,
+    );
+  }
+  lines.push(
+    `| 5 | deleteTasks, 1,000 ids per call | api | — | ${r.batch.medianMs.toFixed(1)} (median per call) | — | — | — | ${r.batch.failures} / 22 |`,
+  );
+  const hot = get(1, 'api');
+  const targets = [
+    ['W1 hot read >= 1.0x yoga-ref', ratio(hot.rps, get(1, 'yoga-ref').rps) >= 1],
+    ['W1 hot read >= 0.2x bare-ref', ratio(hot.rps, get(1, 'bare-ref').rps) >= 0.2],
+    ['W1 p99 < 10 ms', hot.p99 < 10],
+    ['W3 aliases >= 0.5x W1 req/s', ratio(get(3, 'api').rps, hot.rps) >= 0.5],
+    [
+      `W5 deleteTasks x1000 < 30 ms median (${r.batch.medianMs.toFixed(1)} ms, ${r.statements} SQL statements)`,
+      r.batch.medianMs < 30,
+    ],
+    ['W4 deleteTask >= 0.5x bare write', ratio(get(4, 'api').rps, get(4, 'bare-ref').rps) >= 0.5],
+    ['W6 cancelSchedule >= 0.5x bare write', ratio(get(6, 'api').rps, get(6, 'bare-ref').rps) >= 0.5],
+    ['no failed request (non-2xx or GraphQL errors)', r.rows.every((x) => x.failures === 0) && r.batch.failures === 0],
+    [
+      `RSS after run within 20% of after warm-up (${r.rssAfterWarmup} -> ${r.rssAfterRun} MB)`,
+      r.rssAfterRun <= r.rssAfterWarmup * 1.2,
+    ],
+  ] as const;
+  lines.push(
+    '',
+    '| target | met |',
+    '| --- | --- |',
+    ...targets.map(([t, ok]) => `| ${t} | ${ok ? 'yes' : '**no**'} |`),
+  );
+  const markdown = lines.join('\n');
+  console.log(markdown);
+  const json = { ...r, config: cfg, pinned, targets: Object.fromEntries(targets), markdown };
+  const stamp = r.started.toISOString().replace(/[:.]/g, '-');
+  void mkdir(cfg.out, { recursive: true }).then(async () => {
+    await writeFile(path.join(cfg.out, `bench-${stamp}.json`), JSON.stringify(json, null, 2));
+    await writeFile(path.join(cfg.out, 'latest.json'), JSON.stringify(json, null, 2));
+    console.error(`bench: wrote ${path.join(cfg.out, `bench-${stamp}.json`)}`);
+  });
+}
+
+await main();
