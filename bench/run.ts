@@ -112,6 +112,16 @@ function rssMb(pid: number): number {
   return line ? Math.round(Number(line[1]) / 1024) : Number.NaN;
 }
 
+/** RSS at rest: the median of samples over 3 s (the heap saw-tooths by ±15% under load). */
+async function restingRssMb(pid: number): Promise<number> {
+  const samples: number[] = [];
+  for (let i = 0; i < 7; i++) {
+    await new Promise((r) => setTimeout(r, 500));
+    samples.push(rssMb(pid));
+  }
+  return median(samples);
+}
+
 // ---------------------------------------------------------------- workloads
 
 const TASK_FIELDS = 'id name api query status crontab timezone enabled inProgress runs';
@@ -407,19 +417,23 @@ async function main() {
   }
   const api = servers[0]!;
   const rows: Row[] = [];
-  let rssAfterWarmup = Number.NaN;
   try {
-    for (const w of workloads(fixture).filter((w) => !only || only.includes(w.id))) {
-      const pickers = new Map(servers.map((s) => [s.name, w.picker(s.name)]));
+    const selected = workloads(fixture).filter((w) => !only || only.includes(w.id));
+    const pickers = new Map(selected.map((w) => [w.id, new Map(servers.map((s) => [s.name, w.picker(s.name)]))]));
+    // Warm-up: every workload on every server once, unmeasured, so the JIT,
+    // caches and pools are in their steady state before anything counts.
+    for (const w of selected) {
+      for (const s of servers) if (cfg.warmup > 0) await load(s, w, pickers.get(w.id)!.get(s.name)!, cfg.warmup);
+    }
+    const rssAfterWarmup = await restingRssMb(api.child.pid!);
+    console.error(`bench: warmed up (API RSS ${rssAfterWarmup} MB)`);
+    for (const w of selected) {
       const results = new Map<ServerName, Measurement[]>(servers.map((s) => [s.name, []]));
       for (let round = 0; round < cfg.rounds; round++) {
         // Alternate the order each round so no server always runs first.
         const order = round % 2 === 0 ? servers : [...servers].reverse();
-        for (const s of order) {
-          if (cfg.warmup > 0) await load(s, w, pickers.get(s.name)!, cfg.warmup);
-          if (Number.isNaN(rssAfterWarmup) && s.name === 'api') rssAfterWarmup = rssMb(api.child.pid!);
-          results.get(s.name)!.push(await load(s, w, pickers.get(s.name)!, cfg.duration));
-        }
+        for (const s of order)
+          results.get(s.name)!.push(await load(s, w, pickers.get(w.id)!.get(s.name)!, cfg.duration));
       }
       for (const s of servers) {
         const m = results.get(s.name)!;
@@ -438,7 +452,7 @@ async function main() {
     }
     const batch = await batchDeletes(api, fixture, 22);
     const statements = await batchStatements(fixture);
-    const rssAfterRun = rssMb(api.child.pid!);
+    const rssAfterRun = await restingRssMb(api.child.pid!);
     report({ started, rows, batch, statements, rssAfterWarmup, rssAfterRun });
   } finally {
     for (const s of servers) s.child.kill('SIGTERM');

@@ -59,4 +59,34 @@ describe('hot reads', () => {
     });
     expect(fast.find((t) => t.id === ids[1])).toMatchObject({ inProgress: true, enabled: false, api: 'PDF' });
   });
+
+  it('page like Prisma for every filter and cursor, ties on createdAt included', async () => {
+    const { id } = await h.account();
+    const same = new Date(Date.UTC(2026, 2, 3, 4, 5, 6, 789));
+    await h.tasks(
+      id,
+      Array.from({ length: 12 }, (_, i) => ({
+        id: `pg-${String(i).padStart(2, '0')}`,
+        createdAt: i % 3 === 0 ? same : new Date(Date.UTC(2026, 2, 1, 0, 0, i)),
+        status: (['ACTIVE', 'PAUSED', 'ERROR'] as const)[i % 3],
+        api: (['PDF', 'SCRAPE'] as const)[i % 2],
+        enabled: i % 4 !== 0,
+      })),
+    );
+    const reference = prismaHotReads(h.db.read);
+    const cases = [
+      {},
+      { status: 'ACTIVE' as const },
+      { api: 'PDF' as const, enabled: true },
+      { enabled: false },
+      { after: { createdAt: same, id: 'pg-06' } },
+      { after: { createdAt: new Date(Date.UTC(2026, 2, 1, 0, 0, 5)), id: 'pg-05' }, status: 'PAUSED' as const },
+    ];
+    for (const c of cases) {
+      for (const take of [1, 5, 50]) {
+        const q = { accountId: id, take, ...c };
+        expect(await h.db.hot.taskPage(q), JSON.stringify(q)).toEqual(await reference.taskPage(q));
+      }
+    }
+  });
 });

@@ -26,6 +26,18 @@ export interface HotReads {
   accountByKeyHash(keyHash: string): Promise<Account | null>;
   /** The account's tasks among `ids` (any order; missing ids are absent). */
   tasksByIds(accountId: string, ids: readonly string[]): Promise<Task[]>;
+  /** A page of the account's tasks, newest first (createdAt, then id, descending). */
+  taskPage(page: TaskPageQuery): Promise<Task[]>;
+}
+
+export interface TaskPageQuery {
+  accountId: string;
+  status?: Task['status'] | null;
+  api?: Task['api'] | null;
+  enabled?: boolean | null;
+  /** Only tasks strictly after this position in the order. */
+  after?: { createdAt: Date; id: string } | null;
+  take: number;
 }
 
 /** The hot reads through Prisma's typed API (PostgreSQL, and the reference for SQLite's). */
@@ -33,6 +45,15 @@ export function prismaHotReads(db: Db): HotReads {
   return {
     accountByKeyHash: (keyHash) => db.account.findFirst({ where: { apiKeys: { some: { keyHash, revokedAt: null } } } }),
     tasksByIds: (accountId, ids) => db.task.findMany({ where: { accountId, id: { in: [...ids] } } }),
+    taskPage: ({ accountId, status, api, enabled, after, take }) => {
+      const where: Prisma.TaskWhereInput = { accountId };
+      if (status) where.status = status;
+      if (api) where.api = api;
+      if (enabled != null) where.enabled = enabled;
+      if (after)
+        where.OR = [{ createdAt: { lt: after.createdAt } }, { createdAt: after.createdAt, id: { lt: after.id } }];
+      return db.task.findMany({ where, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], take });
+    },
   };
 }
 

@@ -21,6 +21,11 @@ interface TaskRow extends Omit<Task, 'enabled' | 'inProgress' | 'createdAt' | 'l
 }
 
 const date = (v: string) => new Date(v);
+/** How @prisma/adapter-better-sqlite3 stores a DateTime (iso8601, "+00:00"). */
+const storedTime = (d: Date) => d.toISOString().replace('Z', '+00:00');
+
+const TASK_COLUMNS =
+  'id, accountId, name, api, query, frequency, crontab, timezone, enabled, status, inProgress, createdAt, lastRunAt, runs';
 
 function toAccount(r: AccountRow): Account {
   return {
@@ -64,10 +69,21 @@ export function sqliteHotReads(file: string, onQuery?: (sql: string) => void): H
   // CROSS JOIN fixes the order: look each id up by primary key. Left to
   // itself the planner scans the account's whole index instead.
   const tasks = db.prepare<[string, string], TaskRow>(
-    `SELECT t.id, t.accountId, t.name, t.api, t.query, t.frequency, t.crontab, t.timezone, t.enabled,
-            t.status, t.inProgress, t.createdAt, t.lastRunAt, t.runs
+    `SELECT ${TASK_COLUMNS.replace(/(\w+)/g, 't.$1')}
        FROM json_each(?) j CROSS JOIN Task t ON t.id = j.value
       WHERE t.accountId = ?`,
+  );
+  // One statement for every filter combination: a NULL parameter switches its
+  // condition off. Times compare as text in the ISO form the adapter stores.
+  const page = db.prepare<Record<string, unknown>, TaskRow>(
+    `SELECT ${TASK_COLUMNS} FROM Task
+      WHERE accountId = @accountId
+        AND (@status IS NULL OR status = @status)
+        AND (@api IS NULL OR api = @api)
+        AND (@enabled IS NULL OR enabled = @enabled)
+        AND (@afterAt IS NULL OR createdAt < @afterAt OR (createdAt = @afterAt AND id < @afterId))
+      ORDER BY createdAt DESC, id DESC
+      LIMIT @take`,
   );
   return {
     accountByKeyHash: async (keyHash) => {
@@ -78,6 +94,20 @@ export function sqliteHotReads(file: string, onQuery?: (sql: string) => void): H
     tasksByIds: async (accountId, ids) => {
       onQuery?.(tasks.source);
       return tasks.all(JSON.stringify(ids), accountId).map(toTask);
+    },
+    taskPage: async (q) => {
+      onQuery?.(page.source);
+      return page
+        .all({
+          accountId: q.accountId,
+          status: q.status ?? null,
+          api: q.api ?? null,
+          enabled: q.enabled == null ? null : q.enabled ? 1 : 0,
+          afterAt: q.after ? storedTime(q.after.createdAt) : null,
+          afterId: q.after?.id ?? null,
+          take: q.take,
+        })
+        .map(toTask);
     },
     close: () => db.close(),
   };

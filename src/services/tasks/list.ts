@@ -51,17 +51,13 @@ export async function listTasks(
   if (args.filter?.status) filter.status = args.filter.status;
   if (args.filter?.api) filter.api = args.filter.api;
   if (args.filter?.enabled != null) filter.enabled = args.filter.enabled;
-
-  const where: Prisma.TaskWhereInput = after
-    ? {
-        ...filter,
-        OR: [{ createdAt: { lt: after.createdAt } }, { createdAt: after.createdAt, id: { lt: after.id } }],
-      }
-    : filter;
-  const db = session.deps.db.read;
-  const rows = await db.task.findMany({
-    where,
-    orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+  const { db } = session.deps;
+  const rows = await db.hot.taskPage({
+    accountId: account.id,
+    status: args.filter?.status,
+    api: args.filter?.api,
+    enabled: args.filter?.enabled,
+    after,
     take: first + 1,
   });
   const tasks = rows.slice(0, first);
@@ -72,6 +68,6 @@ export async function listTasks(
     cursorOf: encodeCursor,
     hasNextPage: rows.length > first,
     hasPreviousPage: after !== null,
-    totalCount: () => db.task.count({ where: filter }),
+    totalCount: () => db.read.task.count({ where: filter }),
   };
 }
