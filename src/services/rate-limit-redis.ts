@@ -11,15 +11,18 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { Admission, RateLimiter, RateLimitRule, RateLimitState } from './rate-limit.js';
 
-// ARGV: now (ms; negative: use Redis's own clock), a unique member, then
-// limit and window (ms) for each key. Returns {1} or {0, refusing key index, retry after ms}.
-const CONSUME = `
+// ARGV[1] of both scripts: now in ms, or negative to use Redis's own clock.
+const NOW = `
 local now = tonumber(ARGV[1])
 if now < 0 then
   local t = redis.call('TIME')
   now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
-for i = 1, #KEYS do
+`;
+
+// ARGV: now, a unique member, then
+// limit and window (ms) for each key. Returns {1} or {0, refusing key index, retry after ms}.
+const CONSUME = `${NOW}for i = 1, #KEYS do
   local limit = tonumber(ARGV[1 + 2 * i])
   local window = tonumber(ARGV[2 + 2 * i])
   redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now - window)
@@ -37,13 +40,7 @@ return {1}
 `;
 
 // ARGV: now (as above), window (ms). Returns {count, oldest or -1, newest or -1}.
-const STATE = `
-local now = tonumber(ARGV[1])
-if now < 0 then
-  local t = redis.call('TIME')
-  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-end
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[2]))
+const STATE = `${NOW}redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[2]))
 local count = redis.call('ZCARD', KEYS[1])
 if count == 0 then return {0, -1, -1} end
 local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
