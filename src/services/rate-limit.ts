@@ -43,6 +43,8 @@ export interface RateLimiter {
 /** One key's admission times, oldest first, as a growable queue. */
 class SlidingLog {
   times: number[] = [];
+
+  constructor(readonly windowMs: number) {}
   head = 0;
 
   prune(cutoff: number) {
@@ -69,7 +71,7 @@ export class MemoryRateLimiter implements RateLimiter {
   #calls = 0;
 
   async consume(rules: readonly RateLimitRule[], now: number): Promise<Admission> {
-    if (++this.#calls % 10_000 === 0) this.#sweep(now, rules[0]?.windowMs ?? 0);
+    if (++this.#calls % 10_000 === 0) this.#sweep(now);
     const logs = rules.map((rule) => this.#log(rule, now));
     for (const [i, rule] of rules.entries()) {
       const log = logs[i]!;
@@ -106,7 +108,7 @@ export class MemoryRateLimiter implements RateLimiter {
   #log(rule: RateLimitRule, now: number): SlidingLog {
     let log = this.#logs.get(rule.key);
     if (!log) {
-      log = new SlidingLog();
+      log = new SlidingLog(rule.windowMs);
       this.#logs.set(rule.key, log);
     }
     log.prune(now - rule.windowMs);
@@ -114,9 +116,10 @@ export class MemoryRateLimiter implements RateLimiter {
   }
 
   /** Drops keys with nothing left in their window, so idle keys cost no memory. */
-  #sweep(now: number, windowMs: number) {
+  #sweep(now: number) {
     for (const [key, log] of this.#logs) {
-      if (log.size === 0 || log.at(log.size - 1) <= now - windowMs) this.#logs.delete(key);
+      // Each key by its own window: it is empty once its newest entry left it.
+      if (log.size === 0 || log.at(log.size - 1) <= now - log.windowMs) this.#logs.delete(key);
     }
   }
 }
