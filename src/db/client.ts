@@ -57,13 +57,60 @@ export function prismaHotReads(db: Db): HotReads {
   };
 }
 
+/** The account's quota counters after a change. */
+export type QuotaRow = Pick<Account, 'quotaUsed' | 'quotaLimit' | 'quotaResetAt'>;
+
+/**
+ * The row changes on the mutation hot paths (quota, deleteTask,
+ * cancelSchedule), inside one transaction. Plain data operations: the
+ * decisions (what to charge, which status may change, which error to give)
+ * stay in the services. On SQLite they bypass Prisma for the same reason the
+ * hot reads do (see sqlite-writes.ts).
+ */
+export interface HotWrites {
+  /** Adds `units` (possibly 0, which only takes the row lock) to the account's used quota. */
+  addQuotaUsed(accountId: string, units: number): Promise<QuotaRow>;
+  /** Starts a new quota period: `used` units so far, ending at `resetAt`. */
+  startQuotaPeriod(accountId: string, used: number, resetAt: Date): Promise<void>;
+  /** Deletes the task unless it is in progress; false if nothing was deleted. */
+  deleteIdleTask(accountId: string, id: string): Promise<boolean>;
+  taskState(accountId: string, id: string): Promise<Pick<Task, 'status' | 'inProgress'> | null>;
+  /** Sets status and enabled only if the status is still `from`; the changed task, or null. */
+  setTaskStatusIf(
+    accountId: string,
+    id: string,
+    from: Task['status'],
+    to: Pick<Task, 'status' | 'enabled'>,
+  ): Promise<Task | null>;
+}
+
+/** The hot writes inside a Prisma transaction (PostgreSQL, and the reference for SQLite's). */
+export function prismaHotWrites(tx: Tx): HotWrites {
+  const quotaColumns = { quotaUsed: true, quotaLimit: true, quotaResetAt: true } as const;
+  return {
+    addQuotaUsed: (accountId, units) =>
+      tx.account.update({ where: { id: accountId }, data: { quotaUsed: { increment: units } }, select: quotaColumns }),
+    startQuotaPeriod: async (accountId, used, resetAt) => {
+      await tx.account.update({ where: { id: accountId }, data: { quotaUsed: used, quotaResetAt: resetAt } });
+    },
+    deleteIdleTask: async (accountId, id) =>
+      (await tx.task.deleteMany({ where: { id, accountId, inProgress: false } })).count === 1,
+    taskState: (accountId, id) =>
+      tx.task.findFirst({ where: { id, accountId }, select: { status: true, inProgress: true } }),
+    setTaskStatusIf: async (accountId, id, from, to) =>
+      (await tx.task.updateManyAndReturn({ where: { id, accountId, status: from }, data: to }))[0] ?? null,
+  };
+}
+
 export interface Database {
   provider: Provider;
   /** Reads: never see another request's uncommitted writes. */
   read: Db;
   hot: HotReads;
-  /** Every write runs in one of these. */
+  /** Every write runs in one of these (or in `write`). */
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /** A transaction of hot writes only; serialised with `transaction`. */
+  write<T>(fn: (w: HotWrites) => Promise<T>): Promise<T>;
   /** Throws if the database cannot answer (readiness checks). */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -6,58 +6,7 @@
 // model types, and a test checks the answers equal Prisma's for every field.
 import Database from 'better-sqlite3';
 import type { HotReads } from './client.js';
-import type { Account, Task } from './models.js';
-
-interface AccountRow extends Omit<Account, 'quotaResetAt' | 'createdAt'> {
-  quotaResetAt: string | null;
-  createdAt: string;
-}
-
-interface TaskRow extends Omit<Task, 'enabled' | 'inProgress' | 'createdAt' | 'lastRunAt'> {
-  enabled: number;
-  inProgress: number;
-  createdAt: string;
-  lastRunAt: string | null;
-}
-
-const date = (v: string) => new Date(v);
-/** How @prisma/adapter-better-sqlite3 stores a DateTime (iso8601, "+00:00"). */
-const storedTime = (d: Date) => d.toISOString().replace('Z', '+00:00');
-
-const TASK_COLUMNS =
-  'id, accountId, name, api, query, frequency, crontab, timezone, enabled, status, inProgress, createdAt, lastRunAt, runs';
-
-function toAccount(r: AccountRow): Account {
-  return {
-    id: r.id,
-    name: r.name,
-    plan: r.plan,
-    billing: r.billing,
-    quotaLimit: r.quotaLimit,
-    quotaUsed: r.quotaUsed,
-    quotaResetAt: r.quotaResetAt === null ? null : date(r.quotaResetAt),
-    createdAt: date(r.createdAt),
-  };
-}
-
-function toTask(r: TaskRow): Task {
-  return {
-    id: r.id,
-    accountId: r.accountId,
-    name: r.name,
-    api: r.api,
-    query: r.query,
-    frequency: r.frequency,
-    crontab: r.crontab,
-    timezone: r.timezone,
-    enabled: r.enabled === 1,
-    status: r.status,
-    inProgress: r.inProgress === 1,
-    createdAt: date(r.createdAt),
-    lastRunAt: r.lastRunAt === null ? null : date(r.lastRunAt),
-    runs: r.runs,
-  };
-}
+import { type AccountRow, storedTime, TASK_COLUMNS, type TaskRow, toAccount, toTask } from './sqlite-rows.js';
 
 export function sqliteHotReads(file: string, onQuery?: (sql: string) => void): HotReads & { close(): void } {
   const db = new Database(file, { readonly: true, fileMustExist: true });

@@ -1,9 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
+import { Mutex, withTimeout } from 'async-mutex';
 import { PrismaClient } from '../generated/prisma/sqlite/client.js';
 import { type Database, type DatabaseOptions, queryLog, TRANSACTION_LIMITS } from './client.js';
 import { sqliteHotReads } from './sqlite-hot-reads.js';
+import { sqliteWrites } from './sqlite-writes.js';
 
 /** The file path behind a `file:` URL (query parameters are not supported). */
 export function sqliteFilePath(url: string): string {
@@ -59,24 +61,32 @@ async function configure(prisma: PrismaClient): Promise<void> {
  * serialises *transactions* on it: a plain query issued while another
  * request's transaction is open runs inside that transaction. So writes happen
  * only in `transaction` (serialised), and reads use their own connection,
- * which in WAL mode sees committed data only.
+ * which in WAL mode sees committed data only. The hot writes have a third
+ * connection; one gate admits one writing transaction at a time across both.
  */
 export async function openSqlite(url: string, options: DatabaseOptions): Promise<Database> {
   const writer = client(url, options);
   const read = client(url, options);
   await configure(writer);
   await configure(read);
-  const hot = sqliteHotReads(sqliteFilePath(url), options.onQuery);
+  const file = sqliteFilePath(url);
+  const hot = sqliteHotReads(file, options.onQuery);
+  // Waiting for the gate replaces waiting for Prisma's transaction slot, so
+  // it gets the same bound.
+  const gate = withTimeout(new Mutex(), TRANSACTION_LIMITS.maxWait);
+  const writes = sqliteWrites(file, gate, options.onQuery);
   return {
     provider: 'sqlite',
     read,
     hot,
-    transaction: (fn) => writer.$transaction(fn, TRANSACTION_LIMITS),
+    transaction: (fn) => gate.runExclusive(() => writer.$transaction(fn, TRANSACTION_LIMITS)),
+    write: writes.write,
     ping: async () => {
       await read.$queryRawUnsafe('SELECT 1');
     },
     close: async () => {
       hot.close();
+      writes.close();
       await Promise.all([writer.$disconnect(), read.$disconnect()]);
     },
   };

@@ -1,7 +1,7 @@
 // The account's request quota: a mutation that changes something consumes
 // units in the same transaction as the change, so a failed change refunds them
 // by rolling back, and concurrent consumers can never overdraw.
-import type { Tx } from '../db/client.js';
+import type { HotWrites } from '../db/client.js';
 import type { Account } from '../db/models.js';
 import { QuotaExceededError } from './errors.js';
 
@@ -33,26 +33,19 @@ export function quotaOf(account: Pick<Account, 'quotaLimit' | 'quotaUsed' | 'quo
 }
 
 /**
- * Consumes `units` inside `tx`, or throws QuotaExceededError (the caller's
+ * Consumes `units` inside the writes' transaction, or throws QuotaExceededError (the caller's
  * transaction then rolls back, consuming nothing). The increment is the first
  * write, so it also takes the account's row lock and serialises concurrent
  * consumers of one account on PostgreSQL.
  */
-export async function consumeQuota(tx: Tx, accountId: string, units: number, now: number): Promise<void> {
+export async function consumeQuota(w: HotWrites, accountId: string, units: number, now: number): Promise<void> {
   if (units <= 0) return;
-  const row = await tx.account.update({
-    where: { id: accountId },
-    data: { quotaUsed: { increment: units } },
-    select: { quotaUsed: true, quotaLimit: true, quotaResetAt: true },
-  });
+  const row = await w.addQuotaUsed(accountId, units);
   let usedBefore = row.quotaUsed - units;
   if (row.quotaResetAt && row.quotaResetAt.getTime() <= now) {
     // The first consumption of a new period: start its count from zero.
     usedBefore = 0;
-    await tx.account.update({
-      where: { id: accountId },
-      data: { quotaUsed: units, quotaResetAt: nextPeriodEnd(row.quotaResetAt, now) },
-    });
+    await w.startQuotaPeriod(accountId, units, nextPeriodEnd(row.quotaResetAt, now));
   }
   if (usedBefore + units > row.quotaLimit) throw new QuotaExceededError(row.quotaLimit, usedBefore, units);
 }
@@ -63,6 +56,6 @@ export async function consumeQuota(tx: Tx, accountId: string, units: number, now
  * every task-changing transaction of an account locks the account row first,
  * so after this its reads cannot be overtaken by another request's changes.
  */
-export async function lockAccount(tx: Tx, accountId: string): Promise<void> {
-  await tx.account.update({ where: { id: accountId }, data: { quotaUsed: { increment: 0 } }, select: { id: true } });
+export async function lockAccount(w: HotWrites, accountId: string): Promise<void> {
+  await w.addQuotaUsed(accountId, 0);
 }

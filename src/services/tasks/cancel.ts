@@ -23,19 +23,13 @@ const MAX_ATTEMPTS = 3;
 export async function cancelSchedule(session: Session, id: string): Promise<CancelScheduleResult> {
   const account = await admit(session, { ...WRITE, scheduleId: id });
   const { db, clock } = session.deps;
-  const result = await db.transaction(async (tx) => {
-    await consumeQuota(tx, account.id, 1, clock.now());
+  const result = await db.write(async (w) => {
+    await consumeQuota(w, account.id, 1, clock.now());
     for (let attempt = 1; ; attempt++) {
-      const current = await tx.task.findFirst({
-        where: { id, accountId: account.id },
-        select: { status: true, inProgress: true },
-      });
+      const current = await w.taskState(account.id, id);
       if (!current) throw new NotFoundError(id);
       if (!CANCELLABLE.includes(current.status)) throw notCancellable(id, current.status, current.inProgress);
-      const [task] = await tx.task.updateManyAndReturn({
-        where: { id, accountId: account.id, status: current.status },
-        data: { status: 'CANCELLED', enabled: false },
-      });
+      const task = await w.setTaskStatusIf(account.id, id, current.status, { status: 'CANCELLED', enabled: false });
       if (task) return { scheduleId: id, oldStatus: current.status, newStatus: task.status, task };
       // The status changed between the read and the write (another writer
       // outside this account's row lock): read again.

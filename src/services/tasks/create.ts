@@ -1,3 +1,4 @@
+import { prismaHotWrites } from '../../db/client.js';
 import type { Frequency, Task, TaskApi } from '../../db/models.js';
 import { admit, WRITE } from '../access.js';
 import { newId } from '../ids.js';
@@ -35,7 +36,7 @@ export async function createTask(session: Session, input: CreateTaskInput): Prom
   };
   const { db, clock } = session.deps;
   const task = await db.transaction(async (tx) => {
-    await consumeQuota(tx, account.id, 1, clock.now());
+    await consumeQuota(prismaHotWrites(tx), account.id, 1, clock.now());
     return tx.task.create({ data });
   });
   session.tasks(account.id).prime(task.id, task);

@@ -1,3 +1,4 @@
+import { prismaHotWrites } from '../../db/client.js';
 import { admit, WRITE } from '../access.js';
 import { BatchAbortedError, type InvalidStatusError, NotFoundError, ValidationError } from '../errors.js';
 import { consumeQuota, lockAccount } from '../quota.js';
@@ -42,7 +43,7 @@ export async function deleteTasks(
   for (let attempt = 1; ; attempt++) {
     try {
       const result = await db.transaction(async (tx) => {
-        await lockAccount(tx, account.id);
+        await lockAccount(prismaHotWrites(tx), account.id);
         const found = await tx.task.findMany({
           where: { accountId: account.id, id: { in: unique } },
           select: { id: true, status: true, inProgress: true },
@@ -58,7 +59,7 @@ export async function deleteTasks(
         }
         const abort = atomic && failures.size > 0;
         if (!abort && deletable.length > 0) {
-          await consumeQuota(tx, account.id, deletable.length, clock.now());
+          await consumeQuota(prismaHotWrites(tx), account.id, deletable.length, clock.now());
           const { count } = await tx.task.deleteMany({
             where: { accountId: account.id, id: { in: deletable }, inProgress: false },
           });

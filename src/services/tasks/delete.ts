@@ -12,12 +12,11 @@ import { taskInProgress } from './status.js';
 export async function deleteTask(session: Session, id: string): Promise<{ deletedId: string }> {
   const account = await admit(session, WRITE);
   const { db, clock } = session.deps;
-  await db.transaction(async (tx) => {
-    await consumeQuota(tx, account.id, 1, clock.now());
-    const { count } = await tx.task.deleteMany({ where: { id, accountId: account.id, inProgress: false } });
-    if (count === 1) return;
+  await db.write(async (w) => {
+    await consumeQuota(w, account.id, 1, clock.now());
+    if (await w.deleteIdleTask(account.id, id)) return;
     // Nothing deleted: say why (throwing rolls the quota back).
-    const task = await tx.task.findFirst({ where: { id, accountId: account.id }, select: { status: true } });
+    const task = await w.taskState(account.id, id);
     throw task ? taskInProgress(id, task.status) : new NotFoundError(id);
   });
   session.tasks(account.id).clear(id);

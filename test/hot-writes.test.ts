@@ -1,0 +1,133 @@
+// The hot writes (quota, deleteTask, cancelSchedule rows) must change and
+// answer exactly what the same operations through Prisma do, roll back as a
+// whole, and take turns with Prisma's own transactions.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type HotWrites, prismaHotWrites } from '../src/db/client.js';
+import { createHarness, type Harness, type TaskSeed } from './helpers/harness.js';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await createHarness();
+});
+afterAll(() => h.close());
+
+/** Runs `op` through the database's hot writes and through Prisma. */
+function both<T>(op: (w: HotWrites) => Promise<T>): Promise<[hot: T, prisma: T]> {
+  return Promise.all([h.db.write(op), h.db.transaction((tx) => op(prismaHotWrites(tx)))]);
+}
+
+const createdAt = new Date(Date.UTC(2026, 0, 2, 3, 4, 5, 678));
+/** Two accounts with identical rows, one per implementation. */
+async function twins(seed: Parameters<Harness['account']>[0] = {}, task: TaskSeed = {}) {
+  const accounts = [await h.account(seed), await h.account(seed)];
+  const tasks = [];
+  for (const a of accounts) tasks.push(await h.task(a.id, { name: 'twin', createdAt, ...task }));
+  return accounts.map((a, i) => ({ accountId: a.id, id: tasks[i]! }));
+}
+const without = <T extends object>(row: T | null, ...keys: string[]) =>
+  row && Object.fromEntries(Object.entries(row).filter(([k]) => !keys.includes(k)));
+
+describe('hot writes', () => {
+  it('count quota like Prisma, with and without a period end', async () => {
+    const resetAt = new Date(Date.UTC(2026, 6, 1, 0, 0, 0, 5));
+    for (const quotaResetAt of [null, resetAt]) {
+      const [a, b] = await twins({ quotaLimit: 50, quotaUsed: 7, quotaResetAt });
+      const [hot, prisma] = await Promise.all([
+        h.db.write((w) => w.addQuotaUsed(a!.accountId, 3)),
+        h.db.transaction((tx) => prismaHotWrites(tx).addQuotaUsed(b!.accountId, 3)),
+      ]);
+      expect(hot).toEqual(prisma);
+      expect(hot).toEqual({ quotaUsed: 10, quotaLimit: 50, quotaResetAt });
+    }
+  });
+
+  it('start a quota period like Prisma', async () => {
+    const [a, b] = await twins({ quotaUsed: 9, quotaResetAt: new Date(Date.UTC(2026, 0, 1)) });
+    const next = new Date(Date.UTC(2026, 7, 1, 0, 0, 0, 250));
+    await h.db.write((w) => w.startQuotaPeriod(a!.accountId, 2, next));
+    await h.db.transaction((tx) => prismaHotWrites(tx).startQuotaPeriod(b!.accountId, 2, next));
+    const read = (id: string) => h.db.read.account.findUniqueOrThrow({ where: { id } });
+    const [ra, rb] = [await read(a!.accountId), await read(b!.accountId)];
+    expect(without(ra, 'id', 'createdAt')).toEqual(without(rb, 'id', 'createdAt'));
+    expect(ra).toMatchObject({ quotaUsed: 2, quotaResetAt: next });
+  });
+
+  it('delete only an idle task of the account, like Prisma', async () => {
+    for (const seed of [{}, { inProgress: true }]) {
+      const [a, b] = await twins({}, seed);
+      const [hot, prisma] = await Promise.all([
+        h.db.write((w) => w.deleteIdleTask(a!.accountId, a!.id)),
+        h.db.transaction((tx) => prismaHotWrites(tx).deleteIdleTask(b!.accountId, b!.id)),
+      ]);
+      expect(hot).toBe(prisma);
+      expect(hot).toBe(!seed.inProgress);
+    }
+    const [a, b] = await twins();
+    expect(await both((w) => w.deleteIdleTask(a!.accountId, b!.id))).toEqual([false, false]);
+    expect(await both((w) => w.deleteIdleTask(a!.accountId, 'missing'))).toEqual([false, false]);
+    expect(await h.db.read.task.count({ where: { id: b!.id } })).toBe(1);
+  });
+
+  it('read a task state and change its status only from the expected one, like Prisma', async () => {
+    const [a, b] = await twins({}, { status: 'PAUSED', inProgress: true });
+    const [hotState, prismaState] = await Promise.all([
+      h.db.write((w) => w.taskState(a!.accountId, a!.id)),
+      h.db.transaction((tx) => prismaHotWrites(tx).taskState(b!.accountId, b!.id)),
+    ]);
+    expect(hotState).toEqual(prismaState);
+    expect(hotState).toEqual({ status: 'PAUSED', inProgress: true });
+    expect(await both((w) => w.taskState(a!.accountId, b!.id))).toEqual([null, null]);
+
+    const to = { status: 'CANCELLED' as const, enabled: false };
+    expect(await both((w) => w.setTaskStatusIf(a!.accountId, a!.id, 'ACTIVE', to))).toEqual([null, null]);
+    const [hot, prisma] = await Promise.all([
+      h.db.write((w) => w.setTaskStatusIf(a!.accountId, a!.id, 'PAUSED', to)),
+      h.db.transaction((tx) => prismaHotWrites(tx).setTaskStatusIf(b!.accountId, b!.id, 'PAUSED', to)),
+    ]);
+    expect(without(hot, 'id', 'accountId')).toEqual(without(prisma, 'id', 'accountId'));
+    expect(hot).toMatchObject({ id: a!.id, status: 'CANCELLED', enabled: false, inProgress: true, createdAt });
+    expect(await h.db.read.task.findUnique({ where: { id: a!.id } })).toEqual(hot);
+  });
+
+  it('roll back every change when the transaction throws', async () => {
+    const [a] = await twins({ quotaUsed: 4 });
+    await expect(
+      h.db.write(async (w) => {
+        await w.addQuotaUsed(a!.accountId, 1);
+        expect(await w.deleteIdleTask(a!.accountId, a!.id)).toBe(true);
+        throw new Error('changed my mind');
+      }),
+    ).rejects.toThrow('changed my mind');
+    expect(await h.quotaUsed(a!.accountId)).toBe(4);
+    expect(await h.db.read.task.count({ where: { id: a!.id } })).toBe(1);
+  });
+
+  it('wait for an open Prisma transaction and see its committed change (no lock error)', async () => {
+    const [a] = await twins({ quotaUsed: 0 });
+    let release!: () => void;
+    const held = new Promise<void>((r) => {
+      release = r;
+    });
+    let opened!: () => void;
+    const open = new Promise<void>((r) => {
+      opened = r;
+    });
+    const first = h.db.transaction(async (tx) => {
+      await tx.account.update({ where: { id: a!.accountId }, data: { quotaUsed: 10 } });
+      opened();
+      await held;
+    });
+    await open;
+    let wrote = false;
+    const second = h.db.write(async (w) => {
+      const row = await w.addQuotaUsed(a!.accountId, 1);
+      wrote = true;
+      return row;
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(wrote).toBe(false);
+    release();
+    await first;
+    expect((await second).quotaUsed).toBe(11);
+  });
+});
