@@ -2,6 +2,7 @@
 // does not listen; server.ts does, and tests call `app.fetch` directly.
 import { createYoga, maskError } from 'graphql-yoga';
 import { createContext } from './context.js';
+import { useBodyLimit } from './http/body-limit.js';
 import { useErrorLog } from './http/error-log.js';
 import { EXAMPLE_QUERY } from './http/example-query.js';
 import { renderGraphiQL, useGraphiQLAssets } from './http/graphiql.js';
@@ -33,8 +34,10 @@ export function createApp({ deps, logger, graphiql, demoApiKey, ready }: AppOpti
     // /health: the process is up (yoga's built-in check).
     healthCheckEndpoint: '/health',
     landingPage: false,
-    // 413 past 1 MB, by Content-Length or while streaming a chunked body.
-    maxRequestBodySize: MAX_BODY_BYTES,
+    // Replaced by useBodyLimit (same 413, without a stream per request).
+    maxRequestBodySize: false,
+    // No file uploads in this API: refuse multipart instead of parsing it.
+    multipart: false,
     context: createContext(deps),
     // yoga logs at debug several times per request: bind only enabled levels,
     // so a disabled one costs nothing.
@@ -66,6 +69,9 @@ export function createApp({ deps, logger, graphiql, demoApiKey, ready }: AppOpti
       ...useJit(),
       // /ready: 200 when dependencies answer, 503 otherwise (or while draining).
       useReadiness(ready ?? (async () => true), logger),
+      // 413 past 1 MB, by Content-Length or while streaming a chunked body.
+      // Last: it wraps whichever request parser the plugins above chose.
+      useBodyLimit(MAX_BODY_BYTES),
     ],
   });
 }

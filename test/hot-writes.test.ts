@@ -20,7 +20,7 @@ const createdAt = new Date(Date.UTC(2026, 0, 2, 3, 4, 5, 678));
 /** Two accounts with identical rows, one per implementation. */
 async function twins(seed: Parameters<Harness['account']>[0] = {}, task: TaskSeed = {}) {
   const accounts = [await h.account(seed), await h.account(seed)];
-  const tasks = [];
+  const tasks: string[] = [];
   for (const a of accounts) tasks.push(await h.task(a.id, { name: 'twin', createdAt, ...task }));
   return accounts.map((a, i) => ({ accountId: a.id, id: tasks[i]! }));
 }

@@ -1,7 +1,7 @@
 // The HTTP door: hostile or broken input gets a standard GraphQL error with a
 // 4xx (or 200), never a 5xx; unexpected failures are masked and logged.
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect } from 'node:net';
 import { getIntrospectionQuery, print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TaskDocument, TasksDocument, ViewerDocument } from '../src/generated/client/graphql.js';
@@ -205,5 +205,67 @@ describe('over a real socket', () => {
     });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ data: { viewer: { name: 'socket' }, t: { id: taskId } } });
+  });
+  /** Sends raw bytes and returns the status line of the answer, without waiting for more input. */
+  function raw(head: string): Promise<string> {
+    const { port } = new URL(url);
+    return new Promise((resolve, reject) => {
+      const socket = connect(Number(port), '127.0.0.1', () => socket.write(head));
+      socket.once('data', (chunk) => {
+        resolve(chunk.toString('latin1').split('\r\n')[0]!);
+        socket.destroy();
+      });
+      socket.once('error', reject);
+    });
+  }
+
+  /** A streamed body: fetch sends it chunked, with no Content-Length. */
+  const chunked = (text: string) =>
+    fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: new ReadableStream({
+        start(controller) {
+          const bytes = new TextEncoder().encode(text);
+          for (let i = 0; i < bytes.length; i += 64 * 1024) controller.enqueue(bytes.subarray(i, i + 64 * 1024));
+          controller.close();
+        },
+      }),
+      duplex: 'half',
+    } as RequestInit);
+
+  it('refuses a Content-Length over 1 MB with 413 before any of the body is sent', async () => {
+    const status = await raw(
+      'POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000001\r\n\r\n',
+    );
+    expect(status).toBe('HTTP/1.1 413 Payload Too Large');
+  });
+
+  it('refuses a malformed Content-Length with 400', async () => {
+    for (const length of ['-1', '1, 1', 'abc']) {
+      const status = await raw(
+        `POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${length}\r\n\r\n{}`,
+      );
+      expect(status, length).toMatch(/^HTTP\/1\.1 400 /);
+    }
+  });
+
+  it('counts a chunked body as it streams: 413 past 1 MB, answered below it', async () => {
+    const big = await chunked(JSON.stringify({ query: `{ __typename } #${'x'.repeat(1_100_000)}` }));
+    expect(big.status).toBe(413);
+    // The unread rest of the body would block the connection: it is closed.
+    expect(big.headers.get('connection')).toBe('close');
+    const small = await chunked(JSON.stringify({ query: `{ __typename } #${'x'.repeat(900_000)}` }));
+    expect(small.status).toBe(200);
+    expect(await small.json()).toEqual({ data: { __typename: 'Query' } });
+  });
+
+  it('refuses multipart bodies (this API takes no uploads)', async () => {
+    const form = new FormData();
+    form.set('operations', JSON.stringify({ query: '{ __typename }' }));
+    form.set('map', '{}');
+    const res = await fetch(url, { method: 'POST', body: form });
+    expect(res.status).toBeGreaterThanOrEqual(400);
+    expect(res.status).toBeLessThan(500);
   });
 });

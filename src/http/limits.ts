@@ -1,6 +1,6 @@
 // Hostile-input limits, applied before anything executes. Document-level
 // limits come from graphql-armor (a maintained set of validation rules); the
-// body size is yoga's own maxRequestBodySize.
+// body size is checked by useBodyLimit (body-limit.ts).
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import type { Plugin } from 'graphql-yoga';
 
