@@ -52,32 +52,40 @@ describe('hot writes', () => {
     expect(ra).toMatchObject({ quotaUsed: 2, quotaResetAt: next });
   });
 
-  it('delete only an idle task of the account, like Prisma', async () => {
-    for (const seed of [{}, { inProgress: true }]) {
-      const [a, b] = await twins({}, seed);
-      const [hot, prisma] = await Promise.all([
-        h.db.write((w) => w.deleteIdleTask(a!.accountId, a!.id)),
-        h.db.transaction((tx) => prismaHotWrites(tx).deleteIdleTask(b!.accountId, b!.id)),
-      ]);
-      expect(hot).toBe(prisma);
-      expect(hot).toBe(!seed.inProgress);
+  it("delete only the account's idle tasks among the ids, like Prisma", async () => {
+    const sets = [];
+    for (let n = 0; n < 2; n++) {
+      const { id: accountId } = await h.account();
+      const idle = await h.tasks(accountId, [{}, {}, { status: 'CANCELLED' }]);
+      const running = await h.task(accountId, { inProgress: true });
+      sets.push({ accountId, idle, running });
     }
-    const [a, b] = await twins();
-    expect(await both((w) => w.deleteIdleTask(a!.accountId, b!.id))).toEqual([false, false]);
-    expect(await both((w) => w.deleteIdleTask(a!.accountId, 'missing'))).toEqual([false, false]);
-    expect(await h.db.read.task.count({ where: { id: b!.id } })).toBe(1);
+    const [a, b] = sets as [(typeof sets)[0], (typeof sets)[0]];
+    // Each side also names the other account's task and a missing id.
+    const ids = (s: typeof a, other: typeof a) => [...s.idle, s.running, other.idle[0]!, 'missing', s.idle[0]!];
+    const [hot, prisma] = await Promise.all([
+      h.db.write((w) => w.deleteIdleTasks(a.accountId, ids(a, b))),
+      h.db.transaction((tx) => prismaHotWrites(tx).deleteIdleTasks(b.accountId, ids(b, a))),
+    ]);
+    expect(hot).toBe(prisma);
+    expect(hot).toBe(3);
+    for (const s of [a, b]) {
+      const left = await h.db.read.task.findMany({ where: { accountId: s.accountId }, select: { id: true } });
+      expect(left.map((t) => t.id)).toEqual([s.running]);
+    }
   });
 
-  it('read a task state and change its status only from the expected one, like Prisma', async () => {
+  it('read task states and change a status only from the expected one, like Prisma', async () => {
     const [a, b] = await twins({}, { status: 'PAUSED', inProgress: true });
-    const [hotState, prismaState] = await Promise.all([
-      h.db.write((w) => w.taskState(a!.accountId, a!.id)),
-      h.db.transaction((tx) => prismaHotWrites(tx).taskState(b!.accountId, b!.id)),
+    const states = (w: HotWrites, s: typeof a, other: typeof a) =>
+      w.taskStates(s!.accountId, [s!.id, other!.id, 'missing', s!.id]);
+    const [hotStates, prismaStates] = await Promise.all([
+      h.db.write((w) => states(w, a, b)),
+      h.db.transaction((tx) => states(prismaHotWrites(tx), b, a)),
     ]);
-    expect(hotState).toEqual(prismaState);
-    expect(hotState).toEqual({ status: 'PAUSED', inProgress: true });
-    expect(await both((w) => w.taskState(a!.accountId, b!.id))).toEqual([null, null]);
-
+    expect(hotStates).toEqual([{ id: a!.id, status: 'PAUSED', inProgress: true }]);
+    expect(prismaStates).toEqual([{ id: b!.id, status: 'PAUSED', inProgress: true }]);
+    expect(await both((w) => w.taskStates(a!.accountId, [b!.id]))).toEqual([[], []]);
     const to = { status: 'CANCELLED' as const, enabled: false };
     expect(await both((w) => w.setTaskStatusIf(a!.accountId, a!.id, 'ACTIVE', to))).toEqual([null, null]);
     const [hot, prisma] = await Promise.all([
@@ -94,7 +102,7 @@ describe('hot writes', () => {
     await expect(
       h.db.write(async (w) => {
         await w.addQuotaUsed(a!.accountId, 1);
-        expect(await w.deleteIdleTask(a!.accountId, a!.id)).toBe(true);
+        expect(await w.deleteIdleTasks(a!.accountId, [a!.id])).toBe(1);
         throw new Error('changed my mind');
       }),
     ).rejects.toThrow('changed my mind');

@@ -61,8 +61,8 @@ export function prismaHotReads(db: Db): HotReads {
 export type QuotaRow = Pick<Account, 'quotaUsed' | 'quotaLimit' | 'quotaResetAt'>;
 
 /**
- * The row changes on the mutation hot paths (quota, deleteTask,
- * cancelSchedule), inside one transaction. Plain data operations: the
+ * The row changes of deleteTask, deleteTasks and cancelSchedule (and the
+ * quota every mutation consumes), inside one transaction. Plain data operations: the
  * decisions (what to charge, which status may change, which error to give)
  * stay in the services. On SQLite they bypass Prisma for the same reason the
  * hot reads do (see sqlite-writes.ts).
@@ -72,9 +72,10 @@ export interface HotWrites {
   addQuotaUsed(accountId: string, units: number): Promise<QuotaRow>;
   /** Starts a new quota period: `used` units so far, ending at `resetAt`. */
   startQuotaPeriod(accountId: string, used: number, resetAt: Date): Promise<void>;
-  /** Deletes the task unless it is in progress; false if nothing was deleted. */
-  deleteIdleTask(accountId: string, id: string): Promise<boolean>;
-  taskState(accountId: string, id: string): Promise<Pick<Task, 'status' | 'inProgress'> | null>;
+  /** Deletes those of the account's tasks among `ids` that are not in progress; how many. */
+  deleteIdleTasks(accountId: string, ids: readonly string[]): Promise<number>;
+  /** The account's tasks among `ids` (any order; missing ids are absent). */
+  taskStates(accountId: string, ids: readonly string[]): Promise<Pick<Task, 'id' | 'status' | 'inProgress'>[]>;
   /** Sets status and enabled only if the status is still `from`; the changed task, or null. */
   setTaskStatusIf(
     accountId: string,
@@ -93,10 +94,13 @@ export function prismaHotWrites(tx: Tx): HotWrites {
     startQuotaPeriod: async (accountId, used, resetAt) => {
       await tx.account.update({ where: { id: accountId }, data: { quotaUsed: used, quotaResetAt: resetAt } });
     },
-    deleteIdleTask: async (accountId, id) =>
-      (await tx.task.deleteMany({ where: { id, accountId, inProgress: false } })).count === 1,
-    taskState: (accountId, id) =>
-      tx.task.findFirst({ where: { id, accountId }, select: { status: true, inProgress: true } }),
+    deleteIdleTasks: async (accountId, ids) =>
+      (await tx.task.deleteMany({ where: { id: { in: [...ids] }, accountId, inProgress: false } })).count,
+    taskStates: (accountId, ids) =>
+      tx.task.findMany({
+        where: { id: { in: [...ids] }, accountId },
+        select: { id: true, status: true, inProgress: true },
+      }),
     setTaskStatusIf: async (accountId, id, from, to) =>
       (await tx.task.updateManyAndReturn({ where: { id, accountId, status: from }, data: to }))[0] ?? null,
   };

@@ -19,7 +19,7 @@ export function sqliteHotReads(file: string, onQuery?: (sql: string) => void): H
   // itself the planner scans the account's whole index instead.
   const tasks = db.prepare<[string, string], TaskRow>(
     `SELECT ${TASK_COLUMNS.replace(/(\w+)/g, 't.$1')}
-       FROM json_each(?) j CROSS JOIN Task t ON t.id = j.value
+       FROM (SELECT DISTINCT value FROM json_each(?)) j CROSS JOIN Task t ON t.id = j.value
       WHERE t.accountId = ?`,
   );
   // One statement for every filter combination: a NULL parameter switches its

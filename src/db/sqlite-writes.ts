@@ -1,4 +1,4 @@
-// The hot writes (quota, deleteTask, cancelSchedule) on SQLite through
+// The hot writes (quota, deleteTask(s), cancelSchedule) on SQLite through
 // better-sqlite3 prepared statements on their own connection. Through Prisma
 // a transaction of two statements costs ~1 ms on this project's machines
 // (interactive-transaction bookkeeping plus per-call statement preparation)
@@ -37,9 +37,14 @@ export function sqliteWrites(file: string, gate: MutexInterface, onQuery?: (sql:
   const startPeriod = statement<[number, string, string]>(
     'UPDATE Account SET quotaUsed = ?, quotaResetAt = ? WHERE id = ?',
   );
-  const deleteIdle = statement<[string, string]>('DELETE FROM Task WHERE id = ? AND accountId = ? AND inProgress = 0');
-  const state = statement<[string, string], { status: TaskRow['status']; inProgress: number }>(
-    'SELECT status, inProgress FROM Task WHERE id = ? AND accountId = ?',
+  // Ids travel as one JSON array, so one statement serves 1 or 1,000 ids.
+  const deleteIdle = statement<[string, string]>(
+    'DELETE FROM Task WHERE id IN (SELECT value FROM json_each(?)) AND accountId = ? AND inProgress = 0',
+  );
+  // CROSS JOIN: look each id up by primary key (see sqlite-hot-reads.ts).
+  const states = statement<[string, string], Pick<TaskRow, 'id' | 'status' | 'inProgress'>>(
+    `SELECT t.id, t.status, t.inProgress FROM (SELECT DISTINCT value FROM json_each(?)) j CROSS JOIN Task t ON t.id = j.value
+      WHERE t.accountId = ?`,
   );
   const setStatus = statement<Record<string, unknown>, TaskRow>(
     `UPDATE Task SET status = @status, enabled = @enabled
@@ -63,14 +68,15 @@ export function sqliteWrites(file: string, gate: MutexInterface, onQuery?: (sql:
       startPeriod.log();
       startPeriod.run(used, storedTime(resetAt), accountId);
     },
-    deleteIdleTask: async (accountId, id) => {
+    deleteIdleTasks: async (accountId, ids) => {
       deleteIdle.log();
-      return deleteIdle.run(id, accountId).changes === 1;
+      return deleteIdle.run(JSON.stringify(ids), accountId).changes;
     },
-    taskState: async (accountId, id) => {
-      state.log();
-      const row = state.get(id, accountId);
-      return row ? { status: row.status, inProgress: row.inProgress === 1 } : null;
+    taskStates: async (accountId, ids) => {
+      states.log();
+      return states
+        .all(JSON.stringify(ids), accountId)
+        .map((r) => ({ id: r.id, status: r.status, inProgress: r.inProgress === 1 }));
     },
     setTaskStatusIf: async (accountId, id, from, to) => {
       setStatus.log();

@@ -26,7 +26,7 @@ export async function cancelSchedule(session: Session, id: string): Promise<Canc
   const result = await db.write(async (w) => {
     await consumeQuota(w, account.id, 1, clock.now());
     for (let attempt = 1; ; attempt++) {
-      const current = await w.taskState(account.id, id);
+      const [current] = await w.taskStates(account.id, [id]);
       if (!current) throw new NotFoundError(id);
       if (!CANCELLABLE.includes(current.status)) throw notCancellable(id, current.status, current.inProgress);
       const task = await w.setTaskStatusIf(account.id, id, current.status, { status: 'CANCELLED', enabled: false });

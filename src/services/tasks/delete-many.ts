@@ -1,4 +1,3 @@
-import { prismaHotWrites } from '../../db/client.js';
 import { admit, WRITE } from '../access.js';
 import { BatchAbortedError, type InvalidStatusError, NotFoundError, ValidationError } from '../errors.js';
 import { consumeQuota, lockAccount } from '../quota.js';
@@ -42,12 +41,9 @@ export async function deleteTasks(
 
   for (let attempt = 1; ; attempt++) {
     try {
-      const result = await db.transaction(async (tx) => {
-        await lockAccount(prismaHotWrites(tx), account.id);
-        const found = await tx.task.findMany({
-          where: { accountId: account.id, id: { in: unique } },
-          select: { id: true, status: true, inProgress: true },
-        });
+      const result = await db.write(async (w) => {
+        await lockAccount(w, account.id);
+        const found = await w.taskStates(account.id, unique);
         const byId = new Map(found.map((t) => [t.id, t]));
         const failures = new Map<string, NotFoundError | InvalidStatusError>();
         const deletable: string[] = [];
@@ -59,10 +55,8 @@ export async function deleteTasks(
         }
         const abort = atomic && failures.size > 0;
         if (!abort && deletable.length > 0) {
-          await consumeQuota(prismaHotWrites(tx), account.id, deletable.length, clock.now());
-          const { count } = await tx.task.deleteMany({
-            where: { accountId: account.id, id: { in: deletable }, inProgress: false },
-          });
+          await consumeQuota(w, account.id, deletable.length, clock.now());
+          const count = await w.deleteIdleTasks(account.id, deletable);
           // A row changed between the read and the delete, by a writer that
           // does not take the account lock (a runner starting a task): roll
           // back and read again.

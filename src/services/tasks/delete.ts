@@ -14,9 +14,9 @@ export async function deleteTask(session: Session, id: string): Promise<{ delete
   const { db, clock } = session.deps;
   await db.write(async (w) => {
     await consumeQuota(w, account.id, 1, clock.now());
-    if (await w.deleteIdleTask(account.id, id)) return;
+    if ((await w.deleteIdleTasks(account.id, [id])) === 1) return;
     // Nothing deleted: say why (throwing rolls the quota back).
-    const task = await w.taskState(account.id, id);
+    const [task] = await w.taskStates(account.id, [id]);
     throw task ? taskInProgress(id, task.status) : new NotFoundError(id);
   });
   session.tasks(account.id).clear(id);
