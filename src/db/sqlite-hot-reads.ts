@@ -6,7 +6,7 @@
 // model types, and a test checks the answers equal Prisma's for every field.
 import Database from 'better-sqlite3';
 import type { HotReads } from './client.js';
-import { type AccountRow, storedTime, TASK_COLUMNS, type TaskRow, toAccount, toTask } from './sqlite-rows.js';
+import { type AccountRow, storedTime, TASK_COLUMNS, type TaskTuple, toAccount, toTask } from './sqlite-rows.js';
 
 export function sqliteHotReads(file: string, onQuery?: (sql: string) => void): HotReads & { close(): void } {
   const db = new Database(file, { readonly: true, fileMustExist: true });
@@ -17,15 +17,18 @@ export function sqliteHotReads(file: string, onQuery?: (sql: string) => void): H
   );
   // CROSS JOIN fixes the order: look each id up by primary key. Left to
   // itself the planner scans the account's whole index instead.
-  const tasks = db.prepare<[string, string], TaskRow>(
-    `SELECT ${TASK_COLUMNS.replace(/(\w+)/g, 't.$1')}
+  const tasks = db
+    .prepare<[string, string], TaskTuple>(
+      `SELECT ${TASK_COLUMNS.replace(/(\w+)/g, 't.$1')}
        FROM (SELECT DISTINCT value FROM json_each(?)) j CROSS JOIN Task t ON t.id = j.value
       WHERE t.accountId = ?`,
-  );
+    )
+    .raw(true);
   // One statement for every filter combination: a NULL parameter switches its
   // condition off. Times compare as text in the ISO form the adapter stores.
-  const page = db.prepare<Record<string, unknown>, TaskRow>(
-    `SELECT ${TASK_COLUMNS} FROM Task
+  const page = db
+    .prepare<Record<string, unknown>, TaskTuple>(
+      `SELECT ${TASK_COLUMNS} FROM Task
       WHERE accountId = @accountId
         AND (@status IS NULL OR status = @status)
         AND (@api IS NULL OR api = @api)
@@ -33,7 +36,8 @@ export function sqliteHotReads(file: string, onQuery?: (sql: string) => void): H
         AND (@afterAt IS NULL OR createdAt < @afterAt OR (createdAt = @afterAt AND id < @afterId))
       ORDER BY createdAt DESC, id DESC
       LIMIT @take`,
-  );
+    )
+    .raw(true);
   return {
     accountByKeyHash: async (keyHash) => {
       onQuery?.(account.source);

@@ -8,12 +8,26 @@ export interface AccountRow extends Omit<Account, 'quotaResetAt' | 'createdAt'> 
   createdAt: string;
 }
 
-export interface TaskRow extends Omit<Task, 'enabled' | 'inProgress' | 'createdAt' | 'lastRunAt'> {
-  enabled: number;
-  inProgress: number;
-  createdAt: string;
-  lastRunAt: string | null;
-}
+/**
+ * A task row as an array in TASK_COLUMNS order: statements returning tasks
+ * run in better-sqlite3's raw mode, ~30% cheaper per row than objects.
+ */
+export type TaskTuple = [
+  id: string,
+  accountId: string,
+  name: string,
+  api: Task['api'],
+  query: string,
+  frequency: Task['frequency'],
+  crontab: string,
+  timezone: string,
+  enabled: number,
+  status: Task['status'],
+  inProgress: number,
+  createdAt: string,
+  lastRunAt: string | null,
+  runs: number,
+];
 
 export const TASK_COLUMNS =
   'id, accountId, name, api, query, frequency, crontab, timezone, enabled, status, inProgress, createdAt, lastRunAt, runs';
@@ -37,21 +51,21 @@ export function toAccount(r: AccountRow): Account {
   };
 }
 
-export function toTask(r: TaskRow): Task {
+export function toTask(r: TaskTuple): Task {
   return {
-    id: r.id,
-    accountId: r.accountId,
-    name: r.name,
-    api: r.api,
-    query: r.query,
-    frequency: r.frequency,
-    crontab: r.crontab,
-    timezone: r.timezone,
-    enabled: r.enabled === 1,
-    status: r.status,
-    inProgress: r.inProgress === 1,
-    createdAt: new Date(r.createdAt),
-    lastRunAt: storedDate(r.lastRunAt),
-    runs: r.runs,
+    id: r[0],
+    accountId: r[1],
+    name: r[2],
+    api: r[3],
+    query: r[4],
+    frequency: r[5],
+    crontab: r[6],
+    timezone: r[7],
+    enabled: r[8] === 1,
+    status: r[9],
+    inProgress: r[10] === 1,
+    createdAt: new Date(r[11]),
+    lastRunAt: storedDate(r[12]),
+    runs: r[13],
   };
 }

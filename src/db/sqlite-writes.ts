@@ -11,7 +11,8 @@
 import type { MutexInterface } from 'async-mutex';
 import Database from 'better-sqlite3';
 import type { HotWrites, QuotaRow } from './client.js';
-import { storedDate, storedTime, TASK_COLUMNS, type TaskRow, toTask } from './sqlite-rows.js';
+import type { Task } from './models.js';
+import { storedDate, storedTime, TASK_COLUMNS, type TaskTuple, toTask } from './sqlite-rows.js';
 
 interface QuotaRowStored extends Omit<QuotaRow, 'quotaResetAt'> {
   quotaResetAt: string | null;
@@ -42,15 +43,16 @@ export function sqliteWrites(file: string, gate: MutexInterface, onQuery?: (sql:
     'DELETE FROM Task WHERE id IN (SELECT value FROM json_each(?)) AND accountId = ? AND inProgress = 0',
   );
   // CROSS JOIN: look each id up by primary key (see sqlite-hot-reads.ts).
-  const states = statement<[string, string], Pick<TaskRow, 'id' | 'status' | 'inProgress'>>(
+  const states = statement<[string, string], { id: string; status: Task['status']; inProgress: number }>(
     `SELECT t.id, t.status, t.inProgress FROM (SELECT DISTINCT value FROM json_each(?)) j CROSS JOIN Task t ON t.id = j.value
       WHERE t.accountId = ?`,
   );
-  const setStatus = statement<Record<string, unknown>, TaskRow>(
+  const setStatus = statement<Record<string, unknown>, TaskTuple>(
     `UPDATE Task SET status = @status, enabled = @enabled
       WHERE id = @id AND accountId = @accountId AND status = @from
      RETURNING ${TASK_COLUMNS}`,
   );
+  setStatus.raw(true);
   // IMMEDIATE: take the write lock at BEGIN, so reads inside the transaction
   // see the state the writes will change.
   const begin = statement<[]>('BEGIN IMMEDIATE');
