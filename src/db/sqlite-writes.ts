@@ -39,8 +39,13 @@ export function sqliteWrites(file: string, gate: MutexInterface, onQuery?: (sql:
     'UPDATE Account SET quotaUsed = ?, quotaResetAt = ? WHERE id = ?',
   );
   // Ids travel as one JSON array, so one statement serves 1 or 1,000 ids.
+  // Rows found by primary key (CROSS JOIN, as below), deleted by rowid: a
+  // plain `id IN (json_each) AND accountId = ?` makes the planner walk the
+  // account's whole index, which made deletes slower as the account grew.
   const deleteIdle = statement<[string, string]>(
-    'DELETE FROM Task WHERE id IN (SELECT value FROM json_each(?)) AND accountId = ? AND inProgress = 0',
+    `DELETE FROM Task WHERE rowid IN (
+       SELECT t.rowid FROM (SELECT DISTINCT value FROM json_each(?)) j CROSS JOIN Task t ON t.id = j.value
+        WHERE t.accountId = ? AND t.inProgress = 0)`,
   );
   // CROSS JOIN: look each id up by primary key (see sqlite-hot-reads.ts).
   const states = statement<[string, string], { id: string; status: Task['status']; inProgress: number }>(
