@@ -3,6 +3,7 @@
 // whole, and take turns with Prisma's own transactions.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type HotWrites, prismaHotWrites } from '../src/db/client.js';
+import { WriteGate } from '../src/db/write-gate.js';
 import { createHarness, type Harness, type TaskSeed } from './helpers/harness.js';
 
 let h: Harness;
@@ -137,5 +138,28 @@ describe('hot writes', () => {
     release();
     await first;
     expect((await second).quotaUsed).toBe(11);
+  });
+});
+
+describe('WriteGate', () => {
+  it('runs one callback at a time, in call order, and a failure does not stop the next', async () => {
+    const gate = new WriteGate();
+    const log: string[] = [];
+    const step = (name: string, fail = false) =>
+      gate.run(async () => {
+        log.push(`${name} start`);
+        await new Promise((r) => setTimeout(r, 5));
+        log.push(`${name} end`);
+        if (fail) throw new Error(name);
+        return name;
+      });
+    const results = await Promise.allSettled([step('a'), step('b', true), step('c')]);
+    expect(results.map((r) => (r.status === 'fulfilled' ? r.value : (r.reason as Error).message))).toEqual([
+      'a',
+      'b',
+      'c',
+    ]);
+    expect(results[1]!.status).toBe('rejected');
+    expect(log).toEqual(['a start', 'a end', 'b start', 'b end', 'c start', 'c end']);
   });
 });

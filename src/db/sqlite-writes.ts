@@ -5,14 +5,15 @@
 // against ~30 µs here: it was most of a mutation's time.
 //
 // SQLite has one writer at a time. Prisma's writer connection and this one
-// take turns through `gate`, so neither ever waits on SQLite's lock (a busy
-// wait on a synchronous connection would block the event loop). Another
-// process writing the same file is still handled by SQLite's busy timeout.
-import type { MutexInterface } from 'async-mutex';
+// take turns through a WriteGate, so neither ever waits on SQLite's lock.
+// Another process writing the same file is still handled by SQLite's busy
+// timeout. A `write` callback must await only these operations: the gate is
+// held until it returns.
 import Database from 'better-sqlite3';
 import type { HotWrites, QuotaRow } from './client.js';
 import type { Task } from './models.js';
 import { storedDate, storedTime, TASK_COLUMNS, type TaskTuple, toTask } from './sqlite-rows.js';
+import type { WriteGate } from './write-gate.js';
 
 interface QuotaRowStored extends Omit<QuotaRow, 'quotaResetAt'> {
   quotaResetAt: string | null;
@@ -23,7 +24,7 @@ export interface SqliteWrites {
   close(): void;
 }
 
-export function sqliteWrites(file: string, gate: MutexInterface, onQuery?: (sql: string) => void): SqliteWrites {
+export function sqliteWrites(file: string, gate: WriteGate, onQuery?: (sql: string) => void): SqliteWrites {
   // timeout: how long to wait for another process's write lock (SQLITE_BUSY).
   const db = new Database(file, { fileMustExist: true, timeout: 5000 });
   db.pragma('synchronous = NORMAL');
@@ -94,7 +95,7 @@ export function sqliteWrites(file: string, gate: MutexInterface, onQuery?: (sql:
 
   return {
     write: (fn) =>
-      gate.runExclusive(async () => {
+      gate.run(async () => {
         begin.log();
         begin.run();
         try {

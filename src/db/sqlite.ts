@@ -1,11 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
-import { Mutex, withTimeout } from 'async-mutex';
 import { PrismaClient } from '../generated/prisma/sqlite/client.js';
 import { type Database, type DatabaseOptions, queryLog, TRANSACTION_LIMITS } from './client.js';
 import { sqliteHotReads } from './sqlite-hot-reads.js';
 import { sqliteWrites } from './sqlite-writes.js';
+import { WriteGate } from './write-gate.js';
 
 /** The file path behind a `file:` URL (query parameters are not supported). */
 export function sqliteFilePath(url: string): string {
@@ -71,15 +71,13 @@ export async function openSqlite(url: string, options: DatabaseOptions): Promise
   await configure(read);
   const file = sqliteFilePath(url);
   const hot = sqliteHotReads(file, options.onQuery);
-  // Waiting for the gate replaces waiting for Prisma's transaction slot, so
-  // it gets the same bound.
-  const gate = withTimeout(new Mutex(), TRANSACTION_LIMITS.maxWait);
+  const gate = new WriteGate();
   const writes = sqliteWrites(file, gate, options.onQuery);
   return {
     provider: 'sqlite',
     read,
     hot,
-    transaction: (fn) => gate.runExclusive(() => writer.$transaction(fn, TRANSACTION_LIMITS)),
+    transaction: (fn) => gate.run(() => writer.$transaction(fn, TRANSACTION_LIMITS)),
     write: writes.write,
     ping: async () => {
       await read.$queryRawUnsafe('SELECT 1');
