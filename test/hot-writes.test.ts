@@ -53,6 +53,32 @@ describe('hot writes', () => {
     expect(ra).toMatchObject({ quotaUsed: 2, quotaResetAt: next });
   });
 
+  it('insert a task like Prisma, every field and type', async () => {
+    const [a, b] = [await h.account(), await h.account()];
+    const task = (accountId: string, id: string) => ({
+      id,
+      accountId,
+      name: 'nightly',
+      api: 'PDF' as const,
+      query: 'url=https%3A%2F%2Fexample.com&format=A4',
+      frequency: 'CUSTOM' as const,
+      crontab: '30 2 * * 1-5',
+      timezone: 'Europe/Paris',
+      enabled: false,
+      status: 'PAUSED' as const,
+      createdAt: new Date(Date.UTC(2026, 3, 4, 5, 6, 7, 891)),
+    });
+    const [hot, prisma] = await Promise.all([
+      h.db.write((w) => w.insertTask(task(a.id, 'ins-hot'))),
+      h.db.transaction((tx) => prismaHotWrites(tx).insertTask(task(b.id, 'ins-prisma'))),
+    ]);
+    expect(without(hot, 'id', 'accountId')).toEqual(without(prisma, 'id', 'accountId'));
+    expect(hot).toMatchObject({ inProgress: false, lastRunAt: null, runs: 0, enabled: false });
+    expect(await h.db.read.task.findUnique({ where: { id: 'ins-hot' } })).toEqual(hot);
+    // The read paths see it exactly as Prisma does, including its time.
+    expect(await h.db.hot.tasksByIds(a.id, ['ins-hot'])).toEqual([hot]);
+  });
+
   it("delete only the account's idle tasks among the ids, like Prisma", async () => {
     const sets = [];
     for (let n = 0; n < 2; n++) {

@@ -60,9 +60,12 @@ export function prismaHotReads(db: Db): HotReads {
 /** The account's quota counters after a change. */
 export type QuotaRow = Pick<Account, 'quotaUsed' | 'quotaLimit' | 'quotaResetAt'>;
 
+/** A task as created: not in progress, never run. */
+export type NewTask = Omit<Task, 'inProgress' | 'lastRunAt' | 'runs'>;
+
 /**
- * The row changes of deleteTask, deleteTasks and cancelSchedule (and the
- * quota every mutation consumes), inside one transaction. Plain data operations: the
+ * The row changes of the task mutations (createTask, deleteTask, deleteTasks,
+ * cancelSchedule) and the quota each consumes, inside one transaction. Plain data operations: the
  * decisions (what to charge, which status may change, which error to give)
  * stay in the services. On SQLite they bypass Prisma for the same reason the
  * hot reads do (see sqlite-writes.ts).
@@ -72,6 +75,7 @@ export interface HotWrites {
   addQuotaUsed(accountId: string, units: number): Promise<QuotaRow>;
   /** Starts a new quota period: `used` units so far, ending at `resetAt`. */
   startQuotaPeriod(accountId: string, used: number, resetAt: Date): Promise<void>;
+  insertTask(task: NewTask): Promise<Task>;
   /** Deletes those of the account's tasks among `ids` that are not in progress; how many. */
   deleteIdleTasks(accountId: string, ids: readonly string[]): Promise<number>;
   /** The account's tasks among `ids` (any order; missing ids are absent). */
@@ -94,6 +98,7 @@ export function prismaHotWrites(tx: Tx): HotWrites {
     startQuotaPeriod: async (accountId, used, resetAt) => {
       await tx.account.update({ where: { id: accountId }, data: { quotaUsed: used, quotaResetAt: resetAt } });
     },
+    insertTask: (task) => tx.task.create({ data: task }),
     deleteIdleTasks: async (accountId, ids) =>
       (await tx.task.deleteMany({ where: { id: { in: [...ids] }, accountId, inProgress: false } })).count,
     taskStates: (accountId, ids) =>

@@ -1,4 +1,4 @@
-// The hot writes (quota, deleteTask(s), cancelSchedule) on SQLite through
+// The task mutations' writes (and their quota) on SQLite through
 // better-sqlite3 prepared statements on their own connection. Through Prisma
 // a transaction of two statements costs ~1 ms on this project's machines
 // (interactive-transaction bookkeeping plus per-call statement preparation)
@@ -10,7 +10,7 @@
 // timeout. A `write` callback must await only these operations: the gate is
 // held until it returns.
 import Database from 'better-sqlite3';
-import type { HotWrites, QuotaRow } from './client.js';
+import type { HotWrites, NewTask, QuotaRow } from './client.js';
 import type { Task } from './models.js';
 import { storedDate, storedTime, TASK_COLUMNS, type TaskTuple, toTask } from './sqlite-rows.js';
 import type { WriteGate } from './write-gate.js';
@@ -39,6 +39,12 @@ export function sqliteWrites(file: string, gate: WriteGate, onQuery?: (sql: stri
   const startPeriod = statement<[number, string, string]>(
     'UPDATE Account SET quotaUsed = ?, quotaResetAt = ? WHERE id = ?',
   );
+  const insert = statement<Record<string, unknown>, TaskTuple>(
+    `INSERT INTO Task (id, accountId, name, api, query, frequency, crontab, timezone, enabled, status, createdAt)
+     VALUES (@id, @accountId, @name, @api, @query, @frequency, @crontab, @timezone, @enabled, @status, @createdAt)
+     RETURNING ${TASK_COLUMNS}`,
+  );
+  insert.raw(true);
   // Ids travel as one JSON array, so one statement serves 1 or 1,000 ids.
   // Rows found by primary key (CROSS JOIN, as below), deleted by rowid: a
   // plain `id IN (json_each) AND accountId = ?` makes the planner walk the
@@ -75,6 +81,12 @@ export function sqliteWrites(file: string, gate: WriteGate, onQuery?: (sql: stri
     startQuotaPeriod: async (accountId, used, resetAt) => {
       startPeriod.log();
       startPeriod.run(used, storedTime(resetAt), accountId);
+    },
+    insertTask: async (task: NewTask) => {
+      insert.log();
+      const row = insert.get({ ...task, enabled: task.enabled ? 1 : 0, createdAt: storedTime(task.createdAt) });
+      if (!row) throw new Error(`insertTask: ${task.id} was not inserted`);
+      return toTask(row);
     },
     deleteIdleTasks: async (accountId, ids) => {
       deleteIdle.log();

@@ -1,4 +1,3 @@
-import { prismaHotWrites } from '../../db/client.js';
 import type { Frequency, Task, TaskApi } from '../../db/models.js';
 import { admit, WRITE } from '../access.js';
 import { newId } from '../ids.js';
@@ -35,9 +34,10 @@ export async function createTask(session: Session, input: CreateTaskInput): Prom
     status: input.enabled === false ? ('PAUSED' as const) : ('ACTIVE' as const),
   };
   const { db, clock } = session.deps;
-  const task = await db.transaction(async (tx) => {
-    await consumeQuota(prismaHotWrites(tx), account.id, 1, clock.now());
-    return tx.task.create({ data });
+  const task = await db.write(async (w) => {
+    const now = clock.now();
+    await consumeQuota(w, account.id, 1, now);
+    return w.insertTask({ ...data, createdAt: new Date(now) });
   });
   session.tasks(account.id).prime(task.id, task);
   return task;
