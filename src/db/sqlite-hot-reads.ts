@@ -6,7 +6,15 @@
 // model types, and a test checks the answers equal Prisma's for every field.
 import Database from 'better-sqlite3';
 import type { HotReads } from './client.js';
-import { type AccountRow, storedTime, TASK_COLUMNS, type TaskTuple, toAccount, toTask } from './sqlite-rows.js';
+import {
+  type AccountRow,
+  storedTime,
+  TASK_COLUMNS,
+  TASKS_BY_ID_LIST,
+  type TaskTuple,
+  toAccount,
+  toTask,
+} from './sqlite-rows.js';
 
 export function sqliteHotReads(file: string, onQuery?: (sql: string) => void): HotReads & { close(): void } {
   const db = new Database(file, { readonly: true, fileMustExist: true });
@@ -15,12 +23,10 @@ export function sqliteHotReads(file: string, onQuery?: (sql: string) => void): H
        FROM ApiKey k JOIN Account a ON a.id = k.accountId
       WHERE k.keyHash = ? AND k.revokedAt IS NULL`,
   );
-  // CROSS JOIN fixes the order: look each id up by primary key. Left to
-  // itself the planner scans the account's whole index instead.
   const tasks = db
     .prepare<[string, string], TaskTuple>(
       `SELECT ${TASK_COLUMNS.replace(/(\w+)/g, 't.$1')}
-       FROM (SELECT DISTINCT value FROM json_each(?)) j CROSS JOIN Task t ON t.id = j.value
+       FROM ${TASKS_BY_ID_LIST}
       WHERE t.accountId = ?`,
     )
     .raw(true);

@@ -32,6 +32,13 @@ export type TaskTuple = [
 export const TASK_COLUMNS =
   'id, accountId, name, api, query, frequency, crontab, timezone, enabled, status, inProgress, createdAt, lastRunAt, runs';
 
+/**
+ * `FROM` for "the tasks among a JSON array of ids": each id looked up by
+ * primary key (CROSS JOIN fixes that order; left to itself the planner walks
+ * the account's whole index), each id once. Bind the array as one parameter.
+ */
+export const TASKS_BY_ID_LIST = '(SELECT DISTINCT value FROM json_each(?)) j CROSS JOIN Task t ON t.id = j.value';
+
 /** A stored DateTime (or null) as a Date. */
 export const storedDate = (v: string | null) => (v === null ? null : new Date(v));
 

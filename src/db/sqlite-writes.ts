@@ -12,7 +12,7 @@
 import Database from 'better-sqlite3';
 import type { HotWrites, NewTask, QuotaRow } from './client.js';
 import type { Task } from './models.js';
-import { storedDate, storedTime, TASK_COLUMNS, type TaskTuple, toTask } from './sqlite-rows.js';
+import { storedDate, storedTime, TASK_COLUMNS, TASKS_BY_ID_LIST, type TaskTuple, toTask } from './sqlite-rows.js';
 import type { WriteGate } from './write-gate.js';
 
 interface QuotaRowStored extends Omit<QuotaRow, 'quotaResetAt'> {
@@ -30,8 +30,7 @@ export function sqliteWrites(file: string, gate: WriteGate, onQuery?: (sql: stri
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
   const statement = <P extends unknown[] | Record<string, unknown>, R = unknown>(sql: string) => {
-    const s = db.prepare<P, R>(sql);
-    return onQuery ? Object.assign(s, { log: () => onQuery(sql) }) : Object.assign(s, { log: () => {} });
+    return Object.assign(db.prepare<P, R>(sql), { log: () => onQuery?.(sql) });
   };
   const addQuota = statement<[number, string], QuotaRowStored>(
     'UPDATE Account SET quotaUsed = quotaUsed + ? WHERE id = ? RETURNING quotaUsed, quotaLimit, quotaResetAt',
@@ -46,17 +45,16 @@ export function sqliteWrites(file: string, gate: WriteGate, onQuery?: (sql: stri
   );
   insert.raw(true);
   // Ids travel as one JSON array, so one statement serves 1 or 1,000 ids.
-  // Rows found by primary key (CROSS JOIN, as below), deleted by rowid: a
-  // plain `id IN (json_each) AND accountId = ?` makes the planner walk the
+  // Rows found by primary key, deleted by rowid: a plain
+  // `id IN (json_each) AND accountId = ?` makes the planner walk the
   // account's whole index, which made deletes slower as the account grew.
   const deleteIdle = statement<[string, string]>(
     `DELETE FROM Task WHERE rowid IN (
-       SELECT t.rowid FROM (SELECT DISTINCT value FROM json_each(?)) j CROSS JOIN Task t ON t.id = j.value
+       SELECT t.rowid FROM ${TASKS_BY_ID_LIST}
         WHERE t.accountId = ? AND t.inProgress = 0)`,
   );
-  // CROSS JOIN: look each id up by primary key (see sqlite-hot-reads.ts).
   const states = statement<[string, string], { id: string; status: Task['status']; inProgress: number }>(
-    `SELECT t.id, t.status, t.inProgress FROM (SELECT DISTINCT value FROM json_each(?)) j CROSS JOIN Task t ON t.id = j.value
+    `SELECT t.id, t.status, t.inProgress FROM ${TASKS_BY_ID_LIST}
       WHERE t.accountId = ?`,
   );
   const setStatus = statement<Record<string, unknown>, TaskTuple>(
