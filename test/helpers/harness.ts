@@ -6,7 +6,7 @@ import { type DocumentNode, print } from 'graphql';
 import { expect } from 'vitest';
 import { type App, createApp } from '../../src/app.js';
 import type { Limits } from '../../src/config.js';
-import { type Database, openDatabase } from '../../src/db/client.js';
+import { type Database, type DatabaseOptions, openDatabase } from '../../src/db/client.js';
 import type { Billing, Plan, ScheduleStatus } from '../../src/db/models.js';
 import { createLogger } from '../../src/logger.js';
 import { insertAccount, insertApiKey } from '../../src/services/accounts.js';
@@ -14,7 +14,7 @@ import type { Clock } from '../../src/services/clock.js';
 import { newId } from '../../src/services/ids.js';
 import { MemoryRateLimiter, type RateLimiter } from '../../src/services/rate-limit.js';
 import type { Deps } from '../../src/services/session.js';
-import { createTestDatabase } from './database.js';
+import { createTestDatabase, type TestDatabase } from './database.js';
 
 export const DEFAULT_LIMITS: Limits = { accountMax: 60, scheduleMax: 10, windowSeconds: 60 };
 
@@ -79,10 +79,21 @@ export function narrow<T extends { __typename: string }, N extends Typename<T>>(
 
 export type Harness = Awaited<ReturnType<typeof createHarness>>;
 
-export async function createHarness(options: { limits?: Partial<Limits>; rateLimiter?: RateLimiter } = {}) {
-  const testDb = await createTestDatabase();
+export interface HarnessOptions {
+  limits?: Partial<Limits>;
+  rateLimiter?: RateLimiter;
+  /** The database to open (dropped on close); a fresh one of the project's provider by default. */
+  database?: TestDatabase;
+  databaseOptions?: Omit<DatabaseOptions, 'onQuery'>;
+}
+
+export async function createHarness(options: HarnessOptions = {}) {
+  const testDb = options.database ?? (await createTestDatabase());
   const queries: string[] = [];
-  const db: Database = await openDatabase(testDb.url, { onQuery: (sql) => queries.push(sql) });
+  const db: Database = await openDatabase(testDb.url, {
+    ...options.databaseOptions,
+    onQuery: (sql) => queries.push(sql),
+  });
   const clock = new TestClock();
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   const deps: Deps = { db, clock, rateLimiter: options.rateLimiter ?? new MemoryRateLimiter(), limits };
@@ -178,6 +189,8 @@ export async function createHarness(options: { limits?: Partial<Limits>; rateLim
 
   return {
     app,
+    /** The DATABASE_URL the app opened (`file:<path>` on SQLite). */
+    url: testDb.url,
     db,
     deps,
     clock,
