@@ -1,4 +1,5 @@
-import { InvalidStatusError, NotFoundError } from '../services/errors.js';
+import { InvalidStatusError, NotFoundError, ValidationError } from '../services/errors.js';
+import { MAX_ID_LENGTH } from '../services/input-limits.js';
 import { type CancelScheduleResult as Cancelled, cancelSchedule } from '../services/tasks/cancel.js';
 import { builder } from './builder.js';
 import { ScheduleStatusEnum } from './enums.js';
@@ -29,7 +30,7 @@ const CancelScheduleSuccess = builder.objectRef<Cancelled>('CancelScheduleSucces
 
 const CancelScheduleResult = builder.errorUnion('CancelScheduleResult', {
   description: 'The cancelled schedule, or why it was not cancelled.',
-  types: [CancelScheduleSuccess, NotFoundError, InvalidStatusError, ...WRITE_ACCESS_ERRORS],
+  types: [CancelScheduleSuccess, NotFoundError, InvalidStatusError, ...WRITE_ACCESS_ERRORS, ValidationError],
   resolveType: () => 'CancelScheduleSuccess',
 });
 
@@ -40,7 +41,12 @@ builder.mutationField('cancelSchedule', (t) =>
     description:
       'Cancels a schedule from ACTIVE, PAUSED, CREATE_PENDING or ERROR; from CANCELLED or NON_EXISTING it is InvalidStatus. ' +
       'Also limited per schedule id (RateLimited with scope SCHEDULE). Consumes one unit of quota.',
-    args: { id: t.arg.id({ required: true, description: 'The schedule (task) id.' }) },
+    args: {
+      id: t.arg.id({
+        required: true,
+        description: `The schedule (task) id (at most ${MAX_ID_LENGTH} characters, else ValidationError).`,
+      }),
+    },
     resolve: (_, { id }, { session }) => cancelSchedule(session, id),
   }),
 );

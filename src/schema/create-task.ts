@@ -1,5 +1,11 @@
 import type { Task as TaskRow } from '../db/models.js';
 import { ValidationError } from '../services/errors.js';
+import {
+  MAX_CRONTAB_LENGTH,
+  MAX_NAME_LENGTH,
+  MAX_QUERY_LENGTH,
+  MAX_TIMEZONE_LENGTH,
+} from '../services/input-limits.js';
 import { createTask } from '../services/tasks/create.js';
 import { builder } from './builder.js';
 import { FrequencyEnum, TaskApiEnum } from './enums.js';
@@ -9,18 +15,21 @@ import { Task } from './task.js';
 const CreateTaskInput = builder.inputType('CreateTaskInput', {
   description: 'A new scheduled task.',
   fields: (t) => ({
-    name: t.string({ required: true, description: '1 to 255 characters (trimmed).' }),
+    name: t.string({ required: true, description: `1 to ${MAX_NAME_LENGTH} characters (trimmed).` }),
     api: t.field({ type: TaskApiEnum, required: true, description: 'The API each run calls.' }),
     query: t.string({
       required: true,
-      description: 'Querystring for the API, e.g. `url=https%3A%2F%2Fexample.com`. Must not contain `access_key`.',
+      description: `Querystring for the API, e.g. \`url=https%3A%2F%2Fexample.com\`; at most ${MAX_QUERY_LENGTH} characters. Must not contain \`access_key\`.`,
     }),
     frequency: t.field({ type: FrequencyEnum, required: true, description: 'How often it runs.' }),
     crontab: t.string({
       required: false,
-      description: "Five-field Unix crontab. Required for CUSTOM; defaults to the frequency's crontab otherwise.",
+      description: `Five-field Unix crontab, at most ${MAX_CRONTAB_LENGTH} characters. Required for CUSTOM; defaults to the frequency's crontab otherwise.`,
     }),
-    timezone: t.string({ required: false, description: 'IANA time zone (default `Etc/UTC`).' }),
+    timezone: t.string({
+      required: false,
+      description: `IANA time zone, at most ${MAX_TIMEZONE_LENGTH} characters (default \`Etc/UTC\`).`,
+    }),
     enabled: t.boolean({ required: false, description: 'Start enabled (ACTIVE, default) or disabled (PAUSED).' }),
   }),
 });

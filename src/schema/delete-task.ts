@@ -1,4 +1,5 @@
-import { InvalidStatusError, NotFoundError } from '../services/errors.js';
+import { InvalidStatusError, NotFoundError, ValidationError } from '../services/errors.js';
+import { MAX_ID_LENGTH } from '../services/input-limits.js';
 import { deleteTask } from '../services/tasks/delete.js';
 import { builder } from './builder.js';
 import { WRITE_ACCESS_ERRORS } from './errors.js';
@@ -12,7 +13,7 @@ const DeleteTaskSuccess = builder.objectRef<{ deletedId: string }>('DeleteTaskSu
 
 const DeleteTaskResult = builder.errorUnion('DeleteTaskResult', {
   description: 'The deleted id, or why nothing was deleted.',
-  types: [DeleteTaskSuccess, NotFoundError, InvalidStatusError, ...WRITE_ACCESS_ERRORS],
+  types: [DeleteTaskSuccess, NotFoundError, InvalidStatusError, ...WRITE_ACCESS_ERRORS, ValidationError],
   resolveType: () => 'DeleteTaskSuccess',
 });
 
@@ -22,7 +23,12 @@ builder.mutationField('deleteTask', (t) =>
     nullable: true,
     description:
       'Deletes a task. A task whose run is in progress cannot be deleted (InvalidStatus). Consumes one unit of quota.',
-    args: { id: t.arg.id({ required: true, description: 'The task id.' }) },
+    args: {
+      id: t.arg.id({
+        required: true,
+        description: `The task id (at most ${MAX_ID_LENGTH} characters, else ValidationError).`,
+      }),
+    },
     resolve: (_, { id }, { session }) => deleteTask(session, id),
   }),
 );

@@ -1,5 +1,6 @@
 import type { Task as TaskRow } from '../db/models.js';
 import { NotFoundError, ValidationError } from '../services/errors.js';
+import { MAX_CURSOR_LENGTH, MAX_ID_LENGTH } from '../services/input-limits.js';
 import { getTask } from '../services/tasks/get.js';
 import { listTasks, MAX_PAGE_SIZE, type TaskPage } from '../services/tasks/list.js';
 import { nextRunAt } from '../services/tasks/validate.js';
@@ -11,7 +12,9 @@ import { DateTime } from './scalars.js';
 export const Task = builder.objectRef<TaskRow>('Task').implement({
   description: 'A scheduled task ("schedule" and "task" are the same record).',
   fields: (t) => ({
-    id: t.exposeID('id', { description: 'Opaque id, e.g. `5650820808835072` or `gsvyz98boa`.' }),
+    id: t.exposeID('id', {
+      description: `Opaque id of at most ${MAX_ID_LENGTH} characters, e.g. \`5650820808835072\` or \`gsvyz98boa\`.`,
+    }),
     name: t.exposeString('name', { description: '1 to 255 characters.' }),
     api: t.field({ type: TaskApiEnum, description: 'The API each run calls.', resolve: (task) => task.api }),
     query: t.exposeString('query', {
@@ -36,7 +39,7 @@ export const Task = builder.objectRef<TaskRow>('Task').implement({
       type: DateTime,
       nullable: true,
       description: 'When it will run next; null unless enabled and ACTIVE.',
-      resolve: (task) => nextRunAt(task, new Date()),
+      resolve: (task, _, { session }) => nextRunAt(task, new Date(session.deps.clock.now())),
     }),
   }),
 });
@@ -67,7 +70,7 @@ const TaskFilter = builder.inputType('TaskFilter', {
 
 const TaskResult = builder.errorUnion('TaskResult', {
   description: 'A task, or why it cannot be read.',
-  types: [Task, ...ACCESS_ERRORS, NotFoundError],
+  types: [Task, ...ACCESS_ERRORS, NotFoundError, ValidationError],
   resolveType: () => 'Task',
 });
 
@@ -82,7 +85,12 @@ builder.queryFields((t) => ({
     type: TaskResult,
     nullable: true,
     description: "One of the caller's tasks by id. Lookups in one request are batched into one query.",
-    args: { id: t.arg.id({ required: true, description: 'The task id.' }) },
+    args: {
+      id: t.arg.id({
+        required: true,
+        description: `The task id (at most ${MAX_ID_LENGTH} characters, else ValidationError).`,
+      }),
+    },
     resolve: (_, { id }, { session }) => getTask(session, id),
   }),
   tasks: t.field({
@@ -91,7 +99,10 @@ builder.queryFields((t) => ({
     description: "The caller's tasks, newest first, as a Relay connection.",
     args: {
       first: t.arg.int({ required: false, description: `Page size, 0 to ${MAX_PAGE_SIZE} (default 20).` }),
-      after: t.arg.string({ required: false, description: 'Return tasks after this cursor (`pageInfo.endCursor`).' }),
+      after: t.arg.string({
+        required: false,
+        description: `Return tasks after this cursor (\`pageInfo.endCursor\`; at most ${MAX_CURSOR_LENGTH} characters).`,
+      }),
       filter: t.arg({ type: TaskFilter, required: false, description: 'Conditions on the tasks returned.' }),
     },
     resolve: async (_, args, { session }) => {

@@ -7,6 +7,7 @@ import type { Billing, Frequency, Plan, ScheduleStatus, TaskApi } from '../db/mo
 import { insertAccount, insertApiKey } from './accounts.js';
 import { hashApiKey } from './api-keys.js';
 import { ValidationError } from './errors.js';
+import { MAX_API_KEY_LENGTH, MAX_ID_LENGTH, MAX_NAME_LENGTH } from './input-limits.js';
 import { resolveCrontab, validateName, validateQuery, validateTimezone } from './tasks/validate.js';
 
 const PLANS = ['FREE', 'BASIC', 'GROWTH', 'SCALE'] as const satisfies readonly Plan[];
@@ -49,7 +50,7 @@ const unixSeconds = z
   .transform((s) => new Date(s * 1000));
 
 const TaskEntry = z.object({
-  id: z.string().trim().min(1).max(255),
+  id: z.string().trim().min(1).max(MAX_ID_LENGTH),
   name: z.string(),
   api: spelling(APIS),
   query: z.string(),
@@ -65,12 +66,12 @@ const TaskEntry = z.object({
 });
 
 const AccountEntry = z.object({
-  name: z.string().trim().min(1).max(255),
+  name: z.string().trim().min(1).max(MAX_NAME_LENGTH),
   plan: spelling(PLANS),
   billing: spelling(BILLINGS).default('OK'),
   quota: z.number().int().nonnegative(),
   quota_used: z.number().int().nonnegative().default(0),
-  api_keys: z.array(z.string().min(16, 'API keys must be at least 16 characters').max(256)).default([]),
+  api_keys: z.array(z.string().min(16, 'API keys must be at least 16 characters').max(MAX_API_KEY_LENGTH)).default([]),
   tasks: z.array(z.unknown()).default([]),
 });
 

@@ -1,6 +1,7 @@
 import type { ScheduleStatus, Task } from '../../db/models.js';
 import { admit, WRITE } from '../access.js';
 import { NotFoundError } from '../errors.js';
+import { MAX_ID_LENGTH, validateId } from '../input-limits.js';
 import { consumeQuota } from '../quota.js';
 import type { Session } from '../session.js';
 import { CANCELLABLE, notCancellable } from './status.js';
@@ -21,7 +22,10 @@ const MAX_ATTEMPTS = 3;
  * Also limited per schedule id (RATE_LIMIT_SCHEDULE_MAX per window).
  */
 export async function cancelSchedule(session: Session, id: string): Promise<CancelScheduleResult> {
-  const account = await admit(session, { ...WRITE, scheduleId: id });
+  // An over-long id is refused after the account's checks, but never keys a
+  // per-schedule limit (it would store the client's string).
+  const account = await admit(session, { ...WRITE, scheduleId: id.length <= MAX_ID_LENGTH ? id : undefined });
+  validateId(id);
   const { db, clock } = session.deps;
   const result = await db.write(async (w) => {
     await consumeQuota(w, account.id, 1, clock.now());

@@ -1,5 +1,6 @@
 import { admit, WRITE } from '../access.js';
 import { NotFoundError } from '../errors.js';
+import { validateId } from '../input-limits.js';
 import { consumeQuota } from '../quota.js';
 import type { Session } from '../session.js';
 import { taskInProgress } from './status.js';
@@ -11,6 +12,7 @@ import { taskInProgress } from './status.js';
  */
 export async function deleteTask(session: Session, id: string): Promise<{ deletedId: string }> {
   const account = await admit(session, WRITE);
+  validateId(id);
   const { db, clock } = session.deps;
   await db.write(async (w) => {
     await consumeQuota(w, account.id, 1, clock.now());

@@ -1,6 +1,7 @@
 import type { Prisma, ScheduleStatus, Task, TaskApi } from '../../db/models.js';
 import { admit, READ } from '../access.js';
 import { ValidationError } from '../errors.js';
+import { checkLength, MAX_CURSOR_LENGTH } from '../input-limits.js';
 import type { Session } from '../session.js';
 
 export const DEFAULT_PAGE_SIZE = 20;
@@ -46,6 +47,7 @@ export async function listTasks(
   if (!Number.isInteger(first) || first < 0 || first > MAX_PAGE_SIZE) {
     throw new ValidationError('first', `first must be between 0 and ${MAX_PAGE_SIZE}.`);
   }
+  if (args.after) checkLength('after', args.after, MAX_CURSOR_LENGTH);
   const after = args.after ? decodeCursor(args.after) : null;
   const filter: Prisma.TaskWhereInput = { accountId: account.id };
   if (args.filter?.status) filter.status = args.filter.status;

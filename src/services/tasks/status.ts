@@ -1,5 +1,6 @@
 import type { ScheduleStatus } from '../../db/models.js';
 import { InvalidStatusError } from '../errors.js';
+import { quote } from '../quote.js';
 
 /** The schedule statuses cancelSchedule accepts; CANCELLED and NON_EXISTING are final. */
 export const CANCELLABLE: readonly ScheduleStatus[] = ['ACTIVE', 'PAUSED', 'CREATE_PENDING', 'ERROR'];
@@ -9,7 +10,7 @@ export function taskInProgress(id: string, status: ScheduleStatus): InvalidStatu
     id,
     status,
     true,
-    `Task ${JSON.stringify(id)} is running now and cannot be deleted; retry when the run ends.`,
+    `Task ${quote(id)} is running now and cannot be deleted; retry when the run ends.`,
   );
 }
 
@@ -18,6 +19,6 @@ export function notCancellable(id: string, status: ScheduleStatus, inProgress: b
     id,
     status,
     inProgress,
-    `Schedule ${JSON.stringify(id)} is ${status}; only ${CANCELLABLE.join(', ')} schedules can be cancelled.`,
+    `Schedule ${quote(id)} is ${status}; only ${CANCELLABLE.join(', ')} schedules can be cancelled.`,
   );
 }

@@ -1,10 +1,17 @@
-// Validation of task fields, shared by createTask and the admin import.
+// Validation of task fields, shared by createTask and the admin import. Every
+// length is checked before any parsing, so no input costs more than its bound.
 import { Cron } from 'croner';
 import type { Frequency } from '../../db/models.js';
 import { ValidationError } from '../errors.js';
-
-export const MAX_NAME_LENGTH = 255;
-export const MAX_QUERY_LENGTH = 8192;
+import {
+  checkLength,
+  MAX_CRONTAB_LENGTH,
+  MAX_NAME_LENGTH,
+  MAX_QUERY_LENGTH,
+  MAX_TIMEZONE_LENGTH,
+} from '../input-limits.js';
+import { quote } from '../quote.js';
+import { compiledCron } from './cron.js';
 
 /** The crontab a non-custom frequency runs on when none is given. */
 export const DEFAULT_CRONTAB: Record<Exclude<Frequency, 'CUSTOM'>, string> = {
@@ -17,18 +24,14 @@ export const DEFAULT_CRONTAB: Record<Exclude<Frequency, 'CUSTOM'>, string> = {
 export function validateName(name: string): string {
   const trimmed = name.trim();
   if (trimmed.length === 0) throw new ValidationError('name', 'name must not be empty.');
-  if (trimmed.length > MAX_NAME_LENGTH) {
-    throw new ValidationError('name', `name must be at most ${MAX_NAME_LENGTH} characters.`);
-  }
+  checkLength('name', trimmed, MAX_NAME_LENGTH);
   return trimmed;
 }
 
 /** The API querystring; an access key must never be stored in it. */
 export function validateQuery(query: string): string {
   const q = query.trim().replace(/^\?/, '');
-  if (q.length > MAX_QUERY_LENGTH) {
-    throw new ValidationError('query', `query must be at most ${MAX_QUERY_LENGTH} characters.`);
-  }
+  checkLength('query', q, MAX_QUERY_LENGTH);
   for (const key of new URLSearchParams(q).keys()) {
     if (key.trim().toLowerCase() === 'access_key') {
       throw new ValidationError('query', "query must not contain access_key: the task runs with the account's key.");
@@ -44,27 +47,23 @@ const zones = new Set(Intl.supportedValuesOf('timeZone'));
  * accepted as written; a wrong capitalisation is corrected.
  */
 export function validateTimezone(timezone: string): string {
+  checkLength('timezone', timezone, MAX_TIMEZONE_LENGTH);
+  const unknown = () =>
+    new ValidationError('timezone', `Unknown time zone ${quote(timezone)}; use an IANA name such as Europe/Paris.`);
   let resolved: string;
   try {
     resolved = new Intl.DateTimeFormat('en-US', { timeZone: timezone }).resolvedOptions().timeZone;
   } catch {
-    throw new ValidationError(
-      'timezone',
-      `Unknown time zone ${JSON.stringify(timezone)}; use an IANA name such as Europe/Paris.`,
-    );
+    throw unknown();
   }
   // Offsets like +01:00 resolve too, but are not IANA zones.
-  if (!zones.has(resolved) && resolved !== 'UTC') {
-    throw new ValidationError(
-      'timezone',
-      `Unknown time zone ${JSON.stringify(timezone)}; use an IANA name such as Europe/Paris.`,
-    );
-  }
+  if (!zones.has(resolved) && resolved !== 'UTC') throw unknown();
   return timezone.toLowerCase() === resolved.toLowerCase() ? resolved : timezone;
 }
 
 /** A five-field Unix crontab that fires at least once in the time zone. */
 export function validateCrontab(crontab: string, timezone: string): string {
+  checkLength('crontab', crontab, MAX_CRONTAB_LENGTH);
   const pattern = crontab.trim().replace(/\s+/g, ' ');
   if (pattern.split(' ').length !== 5) {
     throw new ValidationError('crontab', 'crontab must have five fields: minute hour day-of-month month day-of-week.');
@@ -73,9 +72,11 @@ export function validateCrontab(crontab: string, timezone: string): string {
   try {
     cron = new Cron(pattern, { timezone, paused: true });
   } catch (e) {
-    throw new ValidationError('crontab', `Invalid crontab ${JSON.stringify(crontab)}: ${(e as Error).message}`);
+    // croner's reason names the field at fault; the pattern is quoted, bounded.
+    const reason = String((e as Error).message).slice(0, 120);
+    throw new ValidationError('crontab', `Invalid crontab ${quote(crontab)}: ${reason}`);
   }
-  if (!cron.nextRun()) throw new ValidationError('crontab', `crontab ${JSON.stringify(crontab)} never fires.`);
+  if (!cron.nextRun()) throw new ValidationError('crontab', `crontab ${quote(crontab)} never fires.`);
   return pattern;
 }
 
@@ -94,9 +95,5 @@ export function nextRunAt(
   now: Date,
 ): Date | null {
   if (!task.enabled || task.status !== 'ACTIVE') return null;
-  try {
-    return new Cron(task.crontab, { timezone: task.timezone, paused: true }).nextRun(now) ?? null;
-  } catch {
-    return null;
-  }
+  return compiledCron(task.crontab, task.timezone)?.nextRun(now) ?? null;
 }
