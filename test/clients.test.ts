@@ -45,6 +45,8 @@ function render(task: TaskQuery['task']): string {
       return `payment required: ${task.reason}`;
     case 'RateLimited':
       return `retry in ${task.retryAfterSeconds}s`;
+    case 'ValidationError':
+      return `invalid ${task.field}: ${task.code}`;
     default: {
       const unhandled: never = task;
       return unhandled;
@@ -202,8 +204,13 @@ describe('urql with Graphcache', () => {
     const { key, a, b } = await scaleAccountWithTasks();
     const client = createUrqlClient(url, key);
     const result = await client.mutation(DeleteTasksDocument, { ids: [a, b, 'nope'], atomic: true }).toPromise();
-    const batch = narrow(result.data?.deleteTasks, 'DeleteTasksSuccess');
-    expect(batch.deletedIds).toEqual([]);
+    const batch = narrow(result.data?.deleteTasks, 'DeleteTasksAborted');
+    expect(batch.code).toBe('BATCH_ABORTED');
     expect(batch.results.map((r) => r.outcome.__typename)).toEqual(['BatchAborted', 'BatchAborted', 'NotFound']);
+    // Nothing was deleted: both tasks still read from the server.
+    for (const id of [a, b]) {
+      const read = await client.query(TaskDocument, { id }, { requestPolicy: 'network-only' }).toPromise();
+      narrow(read.data?.task, 'Task');
+    }
   });
 });

@@ -177,11 +177,15 @@ describe('Mutation.deleteTasks', () => {
     expect(await h.db.read.task.count({ where: { id: { in: [running, foreign] } } })).toBe(2);
   });
 
-  it('with atomic: true deletes nothing if any item fails, and says which', async () => {
+  it('with atomic: true deletes nothing if any item fails, answers an error member and says which', async () => {
     const { id, key } = await h.account();
     const [a, b] = (await h.tasks(id, [{}, {}])) as [string, string];
-    const batch = narrow(await delMany([a, 'missing', b], key, true), 'DeleteTasksSuccess');
-    expect(batch.deletedIds).toEqual([]);
+    // Not DeleteTasksSuccess: a client switching on __typename must never see
+    // success when nothing was deleted.
+    const batch = narrow(await delMany([a, 'missing', b], key, true), 'DeleteTasksAborted');
+    expect(batch.code).toBe('BATCH_ABORTED');
+    expect(batch.message).toBe('Nothing was deleted: 1 of 3 items failed and the batch was atomic.');
+    expect(batch.results.map((r) => r.id)).toEqual([a, 'missing', b]);
     expect(batch.results.map((r) => r.outcome.__typename)).toEqual(['BatchAborted', 'NotFound', 'BatchAborted']);
     expect(narrow(batch.results[0]!.outcome, 'BatchAborted').code).toBe('BATCH_ABORTED');
     expect(await h.db.read.task.count({ where: { accountId: id } })).toBe(2);

@@ -52,8 +52,19 @@ describe('schema.graphql', () => {
       'RateLimited',
       'Task',
       'Unauthorized',
+      'ValidationError',
     ]);
     expect(members('DeleteTaskOutcome').sort()).toEqual(['BatchAborted', 'InvalidStatus', 'NotFound', 'TaskDeleted']);
-    expect(members('ViewerResult').sort()).toEqual(['Account', 'RateLimited', 'Unauthorized']);
+    expect(members('DeleteTasksResult').sort()).toEqual([
+      'DeleteTasksAborted',
+      'DeleteTasksSuccess',
+      'PaymentRequired',
+      'QuotaExceeded',
+      'RateLimited',
+      'Unauthorized',
+      'ValidationError',
+    ]);
+    // viewer is never counted against the rate limit, so it can never be RateLimited.
+    expect(members('ViewerResult').sort()).toEqual(['Account', 'Unauthorized']);
   });
 });

@@ -1,4 +1,11 @@
-import { BatchAbortedError, InvalidStatusError, NotFoundError, ValidationError } from '../services/errors.js';
+import {
+  BatchAbortedError,
+  DeleteTasksAbortedError,
+  InvalidStatusError,
+  NotFoundError,
+  ValidationError,
+} from '../services/errors.js';
+import { MAX_ID_LENGTH } from '../services/input-limits.js';
 import {
   type DeleteTasksResult as Deleted,
   type DeleteOutcome,
@@ -7,7 +14,7 @@ import {
   MAX_BATCH,
 } from '../services/tasks/delete-many.js';
 import { builder } from './builder.js';
-import { WRITE_ACCESS_ERRORS } from './errors.js';
+import { ErrorInterface, WRITE_ACCESS_ERRORS } from './errors.js';
 
 const TaskDeleted = builder.objectRef<Done>('TaskDeleted').implement({
   description: 'This item was deleted.',
@@ -31,11 +38,11 @@ const DeleteTasksItem = builder.objectRef<{ id: string; outcome: DeleteOutcome }
 });
 
 const DeleteTasksSuccess = builder.objectRef<Deleted>('DeleteTasksSuccess').implement({
-  description: 'The batch ran; see each item. One unit of quota was consumed per task deleted.',
+  description:
+    'The deletions happened: every deletable item was deleted (with atomic: true, that is every item). ' +
+    'Items that could not be deleted (atomic: false only) say why. One unit of quota was consumed per task deleted.',
   fields: (t) => ({
-    deletedIds: t.exposeIDList('deletedIds', {
-      description: 'Ids actually deleted (empty if an atomic batch failed).',
-    }),
+    deletedIds: t.exposeIDList('deletedIds', { description: 'Ids deleted, in the order first given.' }),
     results: t.field({
       type: [DeleteTasksItem],
       description: 'One item per distinct id, in the order first given.',
@@ -44,9 +51,24 @@ const DeleteTasksSuccess = builder.objectRef<Deleted>('DeleteTasksSuccess').impl
   }),
 });
 
+builder.objectType(DeleteTasksAbortedError, {
+  name: 'DeleteTasksAborted',
+  description:
+    'An atomic deleteTasks in which some item failed: nothing was deleted and no quota consumed (code BATCH_ABORTED). ' +
+    'Each item says why it failed (NotFound, InvalidStatus) or that it was aborted with the rest (BatchAborted).',
+  interfaces: [ErrorInterface],
+  fields: (t) => ({
+    results: t.field({
+      type: [DeleteTasksItem],
+      description: 'One item per distinct id, in the order first given.',
+      resolve: (e) => e.results,
+    }),
+  }),
+});
+
 const DeleteTasksResult = builder.errorUnion('DeleteTasksResult', {
-  description: 'Per-item outcomes, or why the batch did not run.',
-  types: [DeleteTasksSuccess, ...WRITE_ACCESS_ERRORS, ValidationError],
+  description: 'The deletions, or why none happened.',
+  types: [DeleteTasksSuccess, DeleteTasksAbortedError, ...WRITE_ACCESS_ERRORS, ValidationError],
   resolveType: () => 'DeleteTasksSuccess',
 });
 
@@ -56,10 +78,14 @@ builder.mutationField('deleteTasks', (t) =>
     nullable: true,
     description:
       `Deletes up to ${MAX_BATCH} tasks in one transaction; duplicated ids are reported once. ` +
-      'With atomic: true, if any item fails nothing is deleted. Consumes one unit of quota per task deleted; ' +
+      'With atomic: true, if any item fails nothing is deleted and the answer is DeleteTasksAborted. ' +
+      'Consumes one unit of quota per task deleted; ' +
       'QuotaExceeded (and nothing deleted) if the quota cannot cover them all.',
     args: {
-      ids: t.arg.idList({ required: true, description: `1 to ${MAX_BATCH} task ids.` }),
+      ids: t.arg.idList({
+        required: true,
+        description: `1 to ${MAX_BATCH} task ids, each at most ${MAX_ID_LENGTH} characters (else ValidationError).`,
+      }),
       atomic: t.arg.boolean({ required: false, defaultValue: false, description: 'All or nothing (default false).' }),
     },
     resolve: (_, { ids, atomic }, { session }) => deleteTasks(session, ids, atomic ?? false),

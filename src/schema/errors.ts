@@ -27,7 +27,7 @@ const codeDescriptions: Record<ErrorCode, string> = {
   NOT_FOUND: 'No such task for this account.',
   INVALID_STATUS: "The task's status does not allow the operation.",
   VALIDATION: 'An argument is invalid.',
-  BATCH_ABORTED: 'Not done because another item of an atomic batch failed.',
+  BATCH_ABORTED: 'Nothing was done because an item of an atomic batch failed.',
 };
 
 export const ErrorCodeEnum = builder.enumType('ErrorCode', {

@@ -2,6 +2,7 @@
 // the admin CLI) can present; anything that is not an AppError is unexpected
 // and must be masked by the door.
 import type { ScheduleStatus } from '../db/models.js';
+import { quote } from './quote.js';
 
 export const ERROR_CODES = [
   'UNAUTHORIZED',
@@ -91,7 +92,7 @@ export class NotFoundError extends AppError {
   constructor(readonly id: string) {
     // The same message whether the task never existed or belongs to another
     // account: the answer must not reveal other accounts' ids.
-    super(`Task ${JSON.stringify(id)} was not found.`);
+    super(`Task ${quote(id)} was not found.`);
   }
 }
 
@@ -121,6 +122,22 @@ export class ValidationError extends AppError {
 export class BatchAbortedError extends AppError {
   readonly code = 'BATCH_ABORTED';
   constructor(readonly id: string) {
-    super(`Task ${JSON.stringify(id)} was not deleted: another item failed and the batch was atomic.`);
+    super(`Task ${quote(id)} was not deleted: another item failed and the batch was atomic.`);
+  }
+}
+
+/**
+ * An atomic deleteTasks in which some item failed: nothing was deleted. Each
+ * item says why (NotFound, InvalidStatus) or that it was aborted with the rest.
+ */
+export class DeleteTasksAbortedError extends AppError {
+  readonly code = 'BATCH_ABORTED';
+  constructor(
+    readonly results: readonly { id: string; outcome: NotFoundError | InvalidStatusError | BatchAbortedError }[],
+  ) {
+    const failed = results.filter((r) => !(r.outcome instanceof BatchAbortedError)).length;
+    super(
+      `Nothing was deleted: ${failed} of ${results.length} ${results.length === 1 ? 'item' : 'items'} failed and the batch was atomic.`,
+    );
   }
 }

@@ -1,10 +1,17 @@
 import { admit, WRITE } from '../access.js';
-import { BatchAbortedError, type InvalidStatusError, NotFoundError, ValidationError } from '../errors.js';
+import {
+  BatchAbortedError,
+  DeleteTasksAbortedError,
+  type InvalidStatusError,
+  NotFoundError,
+  ValidationError,
+} from '../errors.js';
+import { MAX_BATCH, MAX_ID_LENGTH } from '../input-limits.js';
 import { consumeQuota, lockAccount } from '../quota.js';
 import type { Session } from '../session.js';
 import { taskInProgress } from './status.js';
 
-export const MAX_BATCH = 1000;
+export { MAX_BATCH };
 
 export interface TaskDeleted {
   deletedId: string;
@@ -12,6 +19,7 @@ export interface TaskDeleted {
 
 export type DeleteOutcome = TaskDeleted | NotFoundError | InvalidStatusError | BatchAbortedError;
 
+/** The deletions happened (some items may have failed when not atomic). */
 export interface DeleteTasksResult {
   deletedIds: string[];
   /** One per distinct id, in the order the ids were first given. */
@@ -26,7 +34,8 @@ const MAX_ATTEMPTS = 3;
 /**
  * Deletes many tasks in one transaction with a constant number of statements
  * (lock the account, read, consume quota, delete), however many ids. Consumes one unit per task
- * actually deleted. With `atomic`, any failed item means nothing is deleted.
+ * actually deleted. With `atomic`, any failed item means nothing is deleted and
+ * the answer is DeleteTasksAbortedError, carrying every item's outcome.
  */
 export async function deleteTasks(
   session: Session,
@@ -36,6 +45,13 @@ export async function deleteTasks(
   const account = await admit(session, WRITE);
   if (ids.length === 0) throw new ValidationError('ids', 'ids must not be empty.');
   if (ids.length > MAX_BATCH) throw new ValidationError('ids', `At most ${MAX_BATCH} ids per call; got ${ids.length}.`);
+  const long = ids.findIndex((id) => id.length > MAX_ID_LENGTH);
+  if (long >= 0) {
+    throw new ValidationError(
+      'ids',
+      `ids[${long}] has ${ids[long]!.length} characters; ids have at most ${MAX_ID_LENGTH}.`,
+    );
+  }
   const unique = [...new Set(ids)];
   const { db, clock } = session.deps;
 
@@ -53,8 +69,13 @@ export async function deleteTasks(
           else if (task.inProgress) failures.set(id, taskInProgress(id, task.status));
           else deletable.push(id);
         }
-        const abort = atomic && failures.size > 0;
-        if (!abort && deletable.length > 0) {
+        if (atomic && failures.size > 0) {
+          // Nothing was written but the account lock: throwing rolls it back.
+          throw new DeleteTasksAbortedError(
+            unique.map((id) => ({ id, outcome: failures.get(id) ?? new BatchAbortedError(id) })),
+          );
+        }
+        if (deletable.length > 0) {
           await consumeQuota(w, account.id, deletable.length, clock.now());
           const count = await w.deleteIdleTasks(account.id, deletable);
           // A row changed between the read and the delete, by a writer that
@@ -62,13 +83,9 @@ export async function deleteTasks(
           // back and read again.
           if (count !== deletable.length) throw new RowsChanged();
         }
-        const deleted = abort ? [] : deletable;
         return {
-          deletedIds: deleted,
-          results: unique.map((id) => ({
-            id,
-            outcome: failures.get(id) ?? (abort ? new BatchAbortedError(id) : { deletedId: id }),
-          })),
+          deletedIds: deletable,
+          results: unique.map((id) => ({ id, outcome: failures.get(id) ?? { deletedId: id } })),
         };
       });
       const loader = session.tasks(account.id);
