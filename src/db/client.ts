@@ -14,6 +14,11 @@ export interface DatabaseOptions {
   onQuery?: (sql: string) => void;
   /** PostgreSQL connection pool size. */
   poolSize?: number;
+  /**
+   * SQLite: how long a write waits (without blocking the event loop) for
+   * another process's lock on the file before failing; 5000 by default.
+   */
+  lockWaitMs?: number;
 }
 
 /**
@@ -116,7 +121,11 @@ export interface Database {
   /** Reads: never see another request's uncommitted writes. */
   read: Db;
   hot: HotReads;
-  /** Every write runs in one of these (or in `write`). */
+  /**
+   * Every write runs in one of these (or in `write`). On SQLite `fn` runs
+   * again if it met another process's lock (its attempt was rolled back), so
+   * it must do nothing but database work.
+   */
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
   /** A transaction of hot writes only; serialised with `transaction`. */
   write<T>(fn: (w: HotWrites) => Promise<T>): Promise<T>;

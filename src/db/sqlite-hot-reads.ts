@@ -4,6 +4,11 @@
 // re-prepares the statement on every call) against ~7 µs here — more than the
 // whole GraphQL framework's per-request cost. Rows are mapped to Prisma's own
 // model types, and a test checks the answers equal Prisma's for every field.
+//
+// In WAL mode a reader does not wait for writers; SQLite calls a reader's
+// busy handler only in rare cases (another connection recovering the WAL
+// after a crash). Once serving, this connection has busy_timeout 0, so such
+// a read fails at once (masked) instead of freezing the event loop.
 import Database from 'better-sqlite3';
 import type { HotReads } from './client.js';
 import {
@@ -44,6 +49,7 @@ export function sqliteHotReads(file: string, onQuery?: (sql: string) => void): H
       LIMIT @take`,
     )
     .raw(true);
+  db.pragma('busy_timeout = 0');
   return {
     accountByKeyHash: async (keyHash) => {
       onQuery?.(account.source);

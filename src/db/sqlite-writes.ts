@@ -5,13 +5,15 @@
 // against ~30 µs here: it was most of a mutation's time.
 //
 // SQLite has one writer at a time. Prisma's writer connection and this one
-// take turns through a WriteGate, so neither ever waits on SQLite's lock.
-// Another process writing the same file is still handled by SQLite's busy
-// timeout. A `write` callback must await only these operations: the gate is
-// held until it returns.
+// take turns through a WriteGate, so neither ever waits on the lock the other
+// holds. Another process's lock is met at BEGIN IMMEDIATE and waited for
+// without blocking the event loop (busy_timeout 0, see sqlite-busy.ts). A
+// `write` callback must await only these operations: the gate is held until
+// it returns.
 import Database from 'better-sqlite3';
 import type { HotWrites, NewTask, QuotaRow } from './client.js';
 import type { Task } from './models.js';
+import type { LockWait } from './sqlite-busy.js';
 import { storedDate, storedTime, TASK_COLUMNS, TASKS_BY_ID_LIST, type TaskTuple, toTask } from './sqlite-rows.js';
 import type { WriteGate } from './write-gate.js';
 
@@ -24,8 +26,16 @@ export interface SqliteWrites {
   close(): void;
 }
 
-export function sqliteWrites(file: string, gate: WriteGate, onQuery?: (sql: string) => void): SqliteWrites {
-  // timeout: how long to wait for another process's write lock (SQLITE_BUSY).
+export interface SqliteWritesOptions {
+  /** Takes turns with Prisma's writer connection. */
+  gate: WriteGate;
+  /** Retries BEGIN IMMEDIATE while another process holds the lock. */
+  waitForLock: LockWait;
+  onQuery?: (sql: string) => void;
+}
+
+export function sqliteWrites(file: string, { gate, waitForLock, onQuery }: SqliteWritesOptions): SqliteWrites {
+  // Opening and preparing may wait for the lock (start-up); serving never does.
   const db = new Database(file, { fileMustExist: true, timeout: 5000 });
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
@@ -68,6 +78,11 @@ export function sqliteWrites(file: string, gate: WriteGate, onQuery?: (sql: stri
   const begin = statement<[]>('BEGIN IMMEDIATE');
   const commit = statement<[]>('COMMIT');
   const rollback = statement<[]>('ROLLBACK');
+  db.pragma('busy_timeout = 0');
+  const beginNow = () => {
+    begin.log();
+    begin.run();
+  };
 
   const writes: HotWrites = {
     addQuotaUsed: async (accountId, units) => {
@@ -106,8 +121,7 @@ export function sqliteWrites(file: string, gate: WriteGate, onQuery?: (sql: stri
   return {
     write: (fn) =>
       gate.run(async () => {
-        begin.log();
-        begin.run();
+        await waitForLock(beginNow);
         try {
           const result = await fn(writes);
           commit.log();

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
 import { PrismaClient } from '../generated/prisma/sqlite/client.js';
 import { type Database, type DatabaseOptions, queryLog, TRANSACTION_LIMITS } from './client.js';
+import { lockWait } from './sqlite-busy.js';
 import { sqliteHotReads } from './sqlite-hot-reads.js';
 import { sqliteWrites } from './sqlite-writes.js';
 import { WriteGate } from './write-gate.js';
@@ -37,7 +38,9 @@ class SqliteAdapterFactory extends PrismaBetterSqlite3 {
 export function sqliteAdapter(url: string): PrismaBetterSqlite3 {
   const file = sqliteFilePath(url);
   mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  // timeout: how long a writer waits for another process's lock (SQLITE_BUSY).
+  // timeout: how long a statement waits for another process's lock
+  // (SQLITE_BUSY). Migrations and the start-up pragmas may wait; the server's
+  // connections set it to 0 once open (see openSqlite).
   return new SqliteAdapterFactory({ url: `file:${file}`, timeout: 5000 });
 }
 
@@ -56,6 +59,11 @@ async function configure(prisma: PrismaClient): Promise<void> {
   await prisma.$queryRawUnsafe('PRAGMA foreign_keys = ON');
 }
 
+/** From now on a statement meeting another process's lock fails at once, without blocking the event loop. */
+async function neverWaitInside(prisma: PrismaClient): Promise<void> {
+  await prisma.$queryRawUnsafe('PRAGMA busy_timeout = 0');
+}
+
 /**
  * better-sqlite3 is one connection per client, and the adapter only
  * serialises *transactions* on it: a plain query issued while another
@@ -63,6 +71,10 @@ async function configure(prisma: PrismaClient): Promise<void> {
  * only in `transaction` (serialised), and reads use their own connection,
  * which in WAL mode sees committed data only. The hot writes have a third
  * connection; one gate admits one writing transaction at a time across both.
+ *
+ * Once open, no connection waits inside the driver for another process's
+ * lock: writes wait for it between timers (sqlite-busy.ts), and a Prisma
+ * transaction that met it is rolled back and run again.
  */
 export async function openSqlite(url: string, options: DatabaseOptions): Promise<Database> {
   const writer = client(url, options);
@@ -72,12 +84,15 @@ export async function openSqlite(url: string, options: DatabaseOptions): Promise
   const file = sqliteFilePath(url);
   const hot = sqliteHotReads(file, options.onQuery);
   const gate = new WriteGate();
-  const writes = sqliteWrites(file, gate, options.onQuery);
+  const waitForLock = lockWait(file, options.lockWaitMs);
+  const writes = sqliteWrites(file, { gate, waitForLock, onQuery: options.onQuery });
+  await neverWaitInside(writer);
+  await neverWaitInside(read);
   return {
     provider: 'sqlite',
     read,
     hot,
-    transaction: (fn) => gate.run(() => writer.$transaction(fn, TRANSACTION_LIMITS)),
+    transaction: (fn) => gate.run(() => waitForLock(() => writer.$transaction(fn, TRANSACTION_LIMITS))),
     write: writes.write,
     ping: async () => {
       await read.$queryRawUnsafe('SELECT 1');

@@ -6,7 +6,9 @@
 // against ~3-4 µs for async-mutex's Mutex and ~9-14 µs with its withTimeout
 // (a timer per waiter), measured with 20 concurrent writers. No wait timeout
 // is needed: every holder ends — Prisma's transactions by their own timeout,
-// hot-write transactions by running only their prepared statements.
+// hot-write transactions by running only their prepared statements, and a
+// write waiting for another process's lock at its deadline (sqlite-busy.ts),
+// while the writes queued behind it wait here.
 const ignore = () => {};
 
 export class WriteGate {
