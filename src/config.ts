@@ -4,6 +4,32 @@ import { z } from 'zod';
 
 const int = (fallback: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(fallback);
 
+/** `*` (any origin) or a comma-separated list of exact origins, e.g. `https://app.example.com`. */
+const corsOrigins = z
+  .string()
+  .default('*')
+  .transform((raw, ctx): '*' | string[] => {
+    const list = raw
+      .split(',')
+      .map((o) => o.trim())
+      .filter(Boolean);
+    if (list.length === 0 || (list.length === 1 && list[0] === '*')) return '*';
+    for (const origin of list) {
+      let canonical: string | undefined;
+      try {
+        canonical = new URL(origin).origin;
+      } catch {}
+      if (canonical !== origin) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `${JSON.stringify(origin)} is not an origin (scheme://host[:port], no path or trailing slash)`,
+        });
+        return z.NEVER;
+      }
+    }
+    return list;
+  });
+
 const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   DATABASE_URL: z
@@ -21,6 +47,7 @@ const EnvSchema = z.object({
   PORT: int(4000, 0, 65535),
   HOST: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  CORS_ORIGINS: corsOrigins,
   RATE_LIMIT_ACCOUNT_MAX: int(60, 1, 1_000_000),
   RATE_LIMIT_SCHEDULE_MAX: int(10, 1, 1_000_000),
   RATE_LIMIT_WINDOW_SECONDS: int(60, 1, 86_400),
@@ -36,6 +63,8 @@ export interface Config {
   port: number;
   host: string | undefined;
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
+  /** Browser origins allowed to call the API (never with credentials). */
+  corsOrigins: '*' | string[];
   limits: Limits;
 }
 
@@ -73,6 +102,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     port: e.PORT,
     host: e.HOST,
     logLevel: e.LOG_LEVEL,
+    corsOrigins: e.CORS_ORIGINS,
     limits: {
       accountMax: e.RATE_LIMIT_ACCOUNT_MAX,
       scheduleMax: e.RATE_LIMIT_SCHEDULE_MAX,

@@ -48,6 +48,7 @@ export async function createRuntime(config: Config, logger: Logger, options: Run
     deps,
     logger,
     graphiql: true,
+    corsOrigins: config.corsOrigins,
     demoApiKey: config.env === 'production' ? undefined : demo?.apiKey,
     ready: async () => {
       if (draining) return false;

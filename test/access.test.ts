@@ -177,16 +177,24 @@ describe('isolation between accounts', () => {
     narrow(batch.results[0]!.outcome, 'NotFound');
     expect((await h.db.read.task.findUniqueOrThrow({ where: { id: aTask } })).status).toBe('ACTIVE');
     // Rate limits are per account: b's use leaves a's budget whole.
-    expect(narrow((await h.gql(ViewerDocument, {}, a.key)).viewer, 'Account').rateLimit.remaining).toBe(2);
+    expect(narrow((await h.gql(ViewerDocument, {}, a.key)).viewer, 'Account').rateLimit.remaining).toBe(3);
   });
 });
 
 describe('viewer', () => {
-  it('answers Unauthorized and RateLimited like every operation', async () => {
+  it('answers Unauthorized without a key', async () => {
     nextWindow();
     narrow((await h.gql(ViewerDocument, {})).viewer, 'Unauthorized');
+  });
+
+  it('is never counted, so it answers while the account is limited and says when it may go on', async () => {
+    nextWindow();
     const { key } = await h.account();
-    for (let i = 0; i < 3; i++) narrow((await h.gql(ViewerDocument, {}, key)).viewer, 'Account');
-    expect(narrow((await h.gql(ViewerDocument, {}, key)).viewer, 'RateLimited').scope).toBe('ACCOUNT');
+    for (let i = 0; i < 5; i++) narrow((await h.gql(ViewerDocument, {}, key)).viewer, 'Account');
+    for (let i = 0; i < 3; i++) narrow((await h.gql(TasksDocument, {}, key)).tasks, 'TaskConnection');
+    narrow((await h.gql(TasksDocument, {}, key)).tasks, 'RateLimited');
+    const { rateLimit } = narrow((await h.gql(ViewerDocument, {}, key)).viewer, 'Account');
+    expect(rateLimit).toMatchObject({ limit: 3, remaining: 0 });
+    expect(Date.parse(rateLimit.nextAdmissionAt)).toBeGreaterThan(h.clock.now());
   });
 });

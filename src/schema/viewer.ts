@@ -1,4 +1,4 @@
-import { RateLimitedError, UnauthorizedError } from '../services/errors.js';
+import { UnauthorizedError } from '../services/errors.js';
 import type { QuotaState } from '../services/quota.js';
 import type { RateLimitView, Viewer } from '../services/viewer.js';
 import { viewer } from '../services/viewer.js';
@@ -21,7 +21,7 @@ const Quota = builder.objectRef<QuotaState>('Quota').implement({
 });
 
 const RateLimitStatus = builder.objectRef<RateLimitView>('RateLimitStatus').implement({
-  description: "The account's rolling-window rate limit, counting this request.",
+  description: "The account's rolling-window rate limit, counting this request's earlier operations.",
   fields: (t) => ({
     limit: t.exposeInt('limit', { description: 'Operations allowed in any window.' }),
     remaining: t.exposeInt('remaining', { description: 'Operations that would be admitted now.' }),
@@ -52,7 +52,7 @@ const Account = builder.objectRef<Viewer>('Account').implement({
 
 const ViewerResult = builder.errorUnion('ViewerResult', {
   description: "The caller's account, or why it cannot be read. Works on every plan and billing state.",
-  types: [Account, UnauthorizedError, RateLimitedError],
+  types: [Account, UnauthorizedError],
   resolveType: () => 'Account',
 });
 
@@ -60,7 +60,9 @@ builder.queryField('viewer', (t) =>
   t.field({
     type: ViewerResult,
     nullable: true,
-    description: 'The account of the calling API key, with its plan, billing, quota and rate-limit state.',
+    description:
+      'The account of the calling API key, with its plan, billing, quota and rate-limit state. ' +
+      'Never counted against the rate limit, so it answers while the account is limited.',
     resolve: (_, __, { session }) => viewer(session),
   }),
 );

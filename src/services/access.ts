@@ -5,12 +5,14 @@ import type { Limits } from '../config.js';
 import type { Account } from '../db/models.js';
 import { PaymentRequiredError, QuotaExceededError, RateLimitedError } from './errors.js';
 import { quotaOf } from './quota.js';
-import type { RateLimitRule } from './rate-limit.js';
+import type { RateLimitRule, RateLimitState } from './rate-limit.js';
 import type { Session } from './session.js';
 
 export interface AccessRule {
   /** Scheduled tasks need a paid-up SCALE account. */
   requiresScalePlan: boolean;
+  /** Counts against the account's rate limit (every operation but `viewer`). */
+  rateLimited: boolean;
   /** The operation may change something, so it needs quota left. */
   consumesQuota: boolean;
   /** cancelSchedule: also counts against this schedule's own limit. */
@@ -18,11 +20,49 @@ export interface AccessRule {
 }
 
 /** Reading tasks: rate limited, never consumes quota. */
-export const READ: AccessRule = { requiresScalePlan: true, consumesQuota: false };
+export const READ: AccessRule = { requiresScalePlan: true, rateLimited: true, consumesQuota: false };
 /** Changing tasks. */
-export const WRITE: AccessRule = { requiresScalePlan: true, consumesQuota: true };
-/** The caller's own account: readable whatever the plan or billing, so a client can show them. */
-export const VIEWER: AccessRule = { requiresScalePlan: false, consumesQuota: false };
+export const WRITE: AccessRule = { requiresScalePlan: true, rateLimited: true, consumesQuota: true };
+/**
+ * The caller's own account: readable whatever the plan or billing, and not
+ * counted against the rate limit (like GitHub's rate-limit endpoint), so a
+ * client can always show its plan, quota and when it may go on.
+ */
+export const VIEWER: AccessRule = { requiresScalePlan: false, rateLimited: false, consumesQuota: false };
+
+/** The account's rate limit as clients see it (the viewer's rateLimit, the RateLimit-* headers). */
+export interface RateLimitView {
+  limit: number;
+  remaining: number;
+  windowSeconds: number;
+  /** When every operation counted now has left the window (null: none counted). */
+  resetAt: Date | null;
+  /** When the next operation will be admitted: now unless remaining is 0. */
+  nextAdmissionAt: Date;
+  /** When `remaining` next goes up: the oldest counted operation leaves the window (null: none counted). */
+  nextExpiryAt: Date | null;
+}
+
+export function rateLimitView(state: RateLimitState, limits: Limits, now: number): RateLimitView {
+  const remaining = Math.max(0, limits.accountMax - state.used);
+  return {
+    limit: limits.accountMax,
+    remaining,
+    windowSeconds: limits.windowSeconds,
+    resetAt: state.resetAt === null ? null : new Date(state.resetAt),
+    nextAdmissionAt: new Date(remaining > 0 || state.nextExpiryAt === null ? now : state.nextExpiryAt),
+    nextExpiryAt: state.nextExpiryAt === null ? null : new Date(state.nextExpiryAt),
+  };
+}
+
+/** The account's rate limit now, without counting anything. */
+export async function currentRateLimit(session: Session, accountId: string): Promise<RateLimitView> {
+  const { clock, rateLimiter, limits } = session.deps;
+  const now = clock.now();
+  const view = rateLimitView(await rateLimiter.state(accountRateRule(accountId, limits), now), limits, now);
+  session.noteRateLimit(view);
+  return view;
+}
 
 export function accountRateRule(accountId: string, limits: Limits): RateLimitRule {
   // {…}: a Redis Cluster hash tag, so an account's keys share a slot and one
@@ -54,17 +94,17 @@ export async function admit(session: Session, rule: AccessRule): Promise<Account
   }
   const { clock, rateLimiter, limits } = session.deps;
   const now = clock.now();
-  const rules = [accountRateRule(account.id, limits)];
-  if (rule.scheduleId !== undefined) rules.push(scheduleRateRule(account.id, rule.scheduleId, limits));
-  const admission = await rateLimiter.consume(rules, now);
-  if (!admission.admitted) {
-    const { scope, limit } = admission.rule;
-    throw new RateLimitedError(
-      scope,
-      limit,
-      limits.windowSeconds,
-      Math.max(1, Math.ceil(admission.retryAfterMs / 1000)),
-    );
+  if (rule.rateLimited) {
+    const rules = [accountRateRule(account.id, limits)];
+    if (rule.scheduleId !== undefined) rules.push(scheduleRateRule(account.id, rule.scheduleId, limits));
+    const admission = await rateLimiter.consume(rules, now);
+    if (!admission.admitted) {
+      const { scope, limit } = admission.rule;
+      const retryAfterSeconds = Math.max(1, Math.ceil(admission.retryAfterMs / 1000));
+      session.noteRetryAfter(retryAfterSeconds);
+      throw new RateLimitedError(scope, limit, limits.windowSeconds, retryAfterSeconds);
+    }
+    session.noteRateLimit(rateLimitView(admission.state, limits, now));
   }
   if (rule.consumesQuota) {
     // A fast refusal from the request's snapshot; the transaction that

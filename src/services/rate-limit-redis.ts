@@ -20,8 +20,9 @@ if now < 0 then
 end
 `;
 
-// ARGV: now, a unique member, then
-// limit and window (ms) for each key. Returns {1} or {0, refusing key index, retry after ms}.
+// ARGV: now, a unique member, then limit and window (ms) for each key.
+// Returns {1, count, oldest, now} (the first key's state after recording, for
+// the rate-limit headers) or {0, refusing key index, retry after ms}.
 const CONSUME = `${NOW}for i = 1, #KEYS do
   local limit = tonumber(ARGV[1 + 2 * i])
   local window = tonumber(ARGV[2 + 2 * i])
@@ -36,7 +37,8 @@ for i = 1, #KEYS do
   redis.call('ZADD', KEYS[i], now, ARGV[2])
   redis.call('PEXPIRE', KEYS[i], tonumber(ARGV[2 + 2 * i]))
 end
-return {1}
+local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+return {1, redis.call('ZCARD', KEYS[1]), tonumber(oldest[2]), now}
 `;
 
 // ARGV: now (as above), window (ms). Returns {count, oldest or -1, newest or -1}.
@@ -89,9 +91,14 @@ export class RedisRateLimiter implements RateLimiter {
     const member = `${now}:${randomBytes(6).toString('base64url')}`;
     const args: (string | number)[] = [...rules.map((r) => this.#prefix + r.key), this.#clock(now), member];
     for (const r of rules) args.push(r.limit, r.windowMs);
-    const [admitted, index, retryAfterMs] = await this.#redis.rateLimitConsume(rules.length, ...args);
-    if (admitted === 1) return { admitted: true };
-    return { admitted: false, rule: rules[index! - 1]!, retryAfterMs: retryAfterMs! };
+    const answer = await this.#redis.rateLimitConsume(rules.length, ...args);
+    if (answer[0] === 1) {
+      const [, used, oldest, at] = answer as [1, number, number, number];
+      const windowMs = rules[0]!.windowMs;
+      return { admitted: true, state: { used, nextExpiryAt: oldest + windowMs, resetAt: at + windowMs } };
+    }
+    const [, index, retryAfterMs] = answer as [0, number, number];
+    return { admitted: false, rule: rules[index - 1]!, retryAfterMs };
   }
 
   async state(rule: RateLimitRule, now: number): Promise<RateLimitState> {

@@ -17,7 +17,10 @@ export interface RateLimitRule {
   scope: RateLimitScope;
 }
 
-export type Admission = { admitted: true } | { admitted: false; rule: RateLimitRule; retryAfterMs: number };
+/** Admitted: the first rule's state with this operation counted. Refused: the first rule that refused. */
+export type Admission =
+  | { admitted: true; state: RateLimitState }
+  | { admitted: false; rule: RateLimitRule; retryAfterMs: number };
 
 export interface RateLimitState {
   /** Operations counted in the window ending now. */
@@ -65,6 +68,14 @@ class SlidingLog {
   }
 }
 
+function stateOf(log: SlidingLog, windowMs: number): RateLimitState {
+  return {
+    used: log.size,
+    nextExpiryAt: log.size ? log.at(0) + windowMs : null,
+    resetAt: log.size ? log.at(log.size - 1) + windowMs : null,
+  };
+}
+
 /** In-process limiter: correct for one instance. */
 export class MemoryRateLimiter implements RateLimiter {
   #logs = new Map<string, SlidingLog>();
@@ -82,16 +93,11 @@ export class MemoryRateLimiter implements RateLimiter {
       }
     }
     for (const log of logs) log.times.push(now);
-    return { admitted: true };
+    return { admitted: true, state: stateOf(logs[0]!, rules[0]!.windowMs) };
   }
 
   async state(rule: RateLimitRule, now: number): Promise<RateLimitState> {
-    const log = this.#log(rule, now);
-    return {
-      used: log.size,
-      nextExpiryAt: log.size ? log.at(0) + rule.windowMs : null,
-      resetAt: log.size ? log.at(log.size - 1) + rule.windowMs : null,
-    };
+    return stateOf(this.#log(rule, now), rule.windowMs);
   }
 
   async ping() {}

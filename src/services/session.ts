@@ -4,9 +4,11 @@ import DataLoader from 'dataloader';
 import type { Limits } from '../config.js';
 import type { Database } from '../db/client.js';
 import type { Account, Task } from '../db/models.js';
+import type { RateLimitView } from './access.js';
 import { hashApiKey } from './api-keys.js';
 import type { Clock } from './clock.js';
 import { UnauthorizedError } from './errors.js';
+import { MAX_API_KEY_LENGTH } from './input-limits.js';
 import type { RateLimiter } from './rate-limit.js';
 
 /** What every service needs; built once per process. */
@@ -15,6 +17,8 @@ export interface Deps {
   clock: Clock;
   rateLimiter: RateLimiter;
   limits: Limits;
+  /** Ids of new tasks (default: random); tests that compare two runs make them predictable. */
+  newTaskId?: () => string;
 }
 
 export interface Caller {
@@ -22,11 +26,18 @@ export interface Caller {
   account: Account;
 }
 
-const MAX_KEY_LENGTH = 256;
+/** What a request learnt of its account's rate limit (for the RateLimit-* headers). */
+export interface RateLimitNotes {
+  /** The account's limit after this request's last counted operation (fewest remaining). */
+  view: RateLimitView | undefined;
+  /** The longest `retryAfterSeconds` of this request's refused operations; 0 if none. */
+  retryAfterSeconds: number;
+}
 
 export class Session {
   #caller: Promise<Caller> | undefined;
   #tasks: DataLoader<string, Task | null> | undefined;
+  readonly rateLimit: RateLimitNotes = { view: undefined, retryAfterSeconds: 0 };
 
   constructor(
     readonly deps: Deps,
@@ -37,6 +48,20 @@ export class Session {
   caller(): Promise<Caller> {
     this.#caller ??= this.#authenticate();
     return this.#caller;
+  }
+
+  /** Whether the request carried a key at all (authenticated or not). */
+  get hasKey(): boolean {
+    return this.apiKey !== undefined;
+  }
+
+  noteRateLimit(view: RateLimitView): void {
+    const known = this.rateLimit.view;
+    if (!known || view.remaining <= known.remaining) this.rateLimit.view = view;
+  }
+
+  noteRetryAfter(seconds: number): void {
+    this.rateLimit.retryAfterSeconds = Math.max(this.rateLimit.retryAfterSeconds, seconds);
   }
 
   /**
@@ -59,7 +84,7 @@ export class Session {
   async #authenticate(): Promise<Caller> {
     const key = this.apiKey;
     if (!key) throw new UnauthorizedError();
-    if (key.length > MAX_KEY_LENGTH) throw new UnauthorizedError('Unknown or revoked API key.');
+    if (key.length > MAX_API_KEY_LENGTH) throw new UnauthorizedError('Unknown or revoked API key.');
     // One statement: the account that holds this key, unrevoked.
     const account = await this.deps.db.hot.accountByKeyHash(hashApiKey(key));
     if (!account) throw new UnauthorizedError('Unknown or revoked API key.');

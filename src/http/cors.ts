@@ -1,0 +1,33 @@
+// CORS: which browser pages may call this API. API keys travel in headers
+// (X-Access-Key, Authorization), never in cookies, so no origin is ever
+// allowed credentials: a page can only act with a key its own code holds.
+import type { CORSOptions } from 'graphql-yoga';
+import { RATE_LIMIT_HEADERS } from './rate-limit-headers.js';
+
+/** `'*'`: any origin; otherwise the exact origins (scheme://host[:port]) allowed. */
+export type CorsOrigins = '*' | readonly string[];
+
+const SHARED = {
+  credentials: false,
+  methods: ['GET', 'POST'],
+  allowedHeaders: ['Content-Type', 'Accept', 'X-Access-Key', 'Authorization', 'X-Request-Id'],
+  exposedHeaders: [...RATE_LIMIT_HEADERS, 'Retry-After', 'X-Request-Id'],
+  maxAge: 600,
+} satisfies CORSOptions;
+
+/**
+ * yoga's CORS option for a policy. An origin outside the list gets no CORS
+ * headers at all (not `Access-Control-Allow-Origin: null`, which sandboxed
+ * pages, whose origin is "null", would match).
+ */
+export function corsFor(origins: CorsOrigins): (request: Request) => CORSOptions {
+  if (origins === '*') {
+    const any: CORSOptions = { ...SHARED, origin: '*' };
+    return () => any;
+  }
+  const allowed = new Set(origins);
+  return (request) => {
+    const origin = request.headers.get('origin');
+    return origin !== null && allowed.has(origin) ? { ...SHARED, origin: [origin] } : false;
+  };
+}
