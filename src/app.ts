@@ -1,13 +1,16 @@
 // The yoga application: schema, per-request context, masking and limits. It
 // does not listen; server.ts does, and tests call `app.fetch` directly.
 import { createYoga, maskError } from 'graphql-yoga';
-import { createContext } from './context.js';
+import { createContext, type SessionsByRequest } from './context.js';
 import { useBodyLimit } from './http/body-limit.js';
+import { type CorsOrigins, corsFor } from './http/cors.js';
+import { useDocumentGuards } from './http/document-guards.js';
 import { useErrorLog } from './http/error-log.js';
 import { EXAMPLE_QUERY } from './http/example-query.js';
 import { renderGraphiQL, useGraphiQLAssets } from './http/graphiql.js';
-import { useJit } from './http/jit.js';
+import { useStrictJsonBody } from './http/json-body.js';
 import { MAX_BODY_BYTES, useQueryLimits } from './http/limits.js';
+import { useRateLimitHeaders } from './http/rate-limit-headers.js';
 import { useReadiness } from './http/readiness.js';
 import type { Logger } from './logger.js';
 import type { GraphQLContext } from './schema/builder.js';
@@ -23,11 +26,27 @@ export interface AppOptions {
   demoApiKey?: string | undefined;
   /** /ready: true when the database (and Redis, if used) answer and the instance is not draining. */
   ready?: () => Promise<boolean>;
+  /** Browser origins allowed by CORS (default: any, never with credentials). */
+  corsOrigins?: CorsOrigins;
+  /**
+   * yoga's cache of parsed and validated documents (default on). The
+   * differential test checks answers are byte for byte the same without it.
+   */
+  documentCache?: boolean;
 }
 
 export type App = ReturnType<typeof createApp>;
 
-export function createApp({ deps, logger, graphiql, demoApiKey, ready }: AppOptions) {
+export function createApp({
+  deps,
+  logger,
+  graphiql,
+  demoApiKey,
+  ready,
+  corsOrigins = '*',
+  documentCache = true,
+}: AppOptions) {
+  const sessions: SessionsByRequest = new WeakMap();
   return createYoga<Record<string, unknown>, GraphQLContext>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -38,7 +57,9 @@ export function createApp({ deps, logger, graphiql, demoApiKey, ready }: AppOpti
     maxRequestBodySize: false,
     // No file uploads in this API: refuse multipart instead of parsing it.
     multipart: false,
-    context: createContext(deps),
+    parserAndValidationCache: documentCache,
+    context: createContext(deps, sessions),
+    cors: corsFor(corsOrigins),
     // yoga logs at debug several times per request: bind only enabled levels,
     // so a disabled one costs nothing.
     logging: {
@@ -52,6 +73,9 @@ export function createApp({ deps, logger, graphiql, demoApiKey, ready }: AppOpti
       // path, even in development (yoga's default adds the original error
       // when NODE_ENV=development). useErrorLog below logged it in full.
       maskError: (error, message) => maskError(error, message, false),
+      // Nor the original error of a refused request (yoga adds it in
+      // development): a JSON parser's message quotes the client's body.
+      isDev: false,
     },
     graphiql: graphiql
       ? {
@@ -66,7 +90,10 @@ export function createApp({ deps, logger, graphiql, demoApiKey, ready }: AppOpti
       useErrorLog(logger),
       useGraphiQLAssets(),
       useQueryLimits(),
-      ...useJit(),
+      // After armor, whose token limit replaces the parse function outright.
+      useDocumentGuards(),
+      useStrictJsonBody(),
+      useRateLimitHeaders(sessions),
       // /ready: 200 when dependencies answer, 503 otherwise (or while draining).
       useReadiness(ready ?? (async () => true), logger),
       // 413 past 1 MB, by Content-Length or while streaming a chunked body.

@@ -22,7 +22,7 @@ export async function createTask(session: Session, input: CreateTaskInput): Prom
   const query = validateQuery(input.query);
   const timezone = validateTimezone(input.timezone ?? 'Etc/UTC');
   const data = {
-    id: newId(),
+    id: session.deps.newTaskId?.() ?? newId(),
     accountId: account.id,
     name,
     api: input.api,
