@@ -1,8 +1,10 @@
 // Three projects: the whole suite on SQLite; the whole suite again on
 // PostgreSQL; and the Redis suites (shared rate limits, two instances), which
-// need PostgreSQL and Redis. A machine without those servers runs the SQLite
-// project and says loudly what it skipped; with REQUIRE_SERVICES=1 (CI) a
-// missing server fails the run instead.
+// need PostgreSQL and Redis. Suites that drive an outside program (Chromium
+// for the GraphiQL test) need it installed. A machine without those servers
+// or programs runs the rest and says loudly what it skipped; with
+// REQUIRE_SERVICES=1 (CI) anything missing fails the run instead.
+import { accessSync, constants } from 'node:fs';
 import { createRequire } from 'node:module';
 import { connect } from 'node:net';
 import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config';
@@ -24,18 +26,51 @@ function reachable(url: string): Promise<boolean> {
   });
 }
 
+/** Outside programs some suites drive, and how to get them. */
+const PROGRAMS = [
+  {
+    name: 'Chromium',
+    path: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    suites: ['test/**/*.browser.test.ts'],
+    install: 'apt-get install chromium (or set CHROMIUM_PATH)',
+  },
+];
+
+function executable(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const REDIS_SUITES = ['test/**/*.redis.test.ts'];
-const SQLITE_ONLY = ['test/**/*.browser.test.ts', 'test/schema.test.ts'];
+const SQLITE_ONLY = ['test/**/*.browser.test.ts', 'test/schema.test.ts', 'test/suite-setup.test.ts'];
 
 export default defineConfig(async () => {
   const [postgres, redis] = await Promise.all([reachable(POSTGRES_URL), reachable(REDIS_URL)]);
+  const required = process.env.REQUIRE_SERVICES === '1';
+  const notices: string[] = [];
   const missing = [!postgres && `PostgreSQL (${POSTGRES_URL})`, !redis && `Redis (${REDIS_URL})`].filter(Boolean);
   if (missing.length > 0) {
     const what = `${missing.join(' and ')} not reachable`;
-    if (process.env.REQUIRE_SERVICES === '1') throw new Error(`REQUIRE_SERVICES=1 but ${what}.`);
+    if (required) throw new Error(`REQUIRE_SERVICES=1 but ${what}.`);
     const skipped = postgres ? 'the Redis suites' : 'the PostgreSQL and Redis suites';
+    notices.push(`${what}: ${skipped} will NOT run (only SQLite and the in-memory rate limiter are tested).`);
+  }
+  const absent = PROGRAMS.filter((p) => !executable(p.path));
+  for (const p of absent) {
+    if (required) throw new Error(`REQUIRE_SERVICES=1 but ${p.name} is not at ${p.path}: ${p.install}.`);
+    notices.push(`${p.name} not at ${p.path}: ${p.suites.join(', ')} will NOT run. Install: ${p.install}.`);
+  }
+  const withoutPrograms = absent.flatMap((p) => p.suites);
+  // The config is evaluated once per project: say it once.
+  if (notices.length > 0 && !process.env.TEST_NOTICE_SHOWN) {
+    process.env.TEST_NOTICE_SHOWN = '1';
+    const bar = '!'.repeat(78);
     console.warn(
-      `\n${'!'.repeat(78)}\n!! ${what}: ${skipped} will NOT run.\n!! Only SQLite and the in-memory rate limiter are tested. Set REQUIRE_SERVICES=1 to make them mandatory.\n${'!'.repeat(78)}\n`,
+      `\n${bar}\n${notices.map((n) => `!! ${n}`).join('\n')}\n!! Set REQUIRE_SERVICES=1 to make them mandatory (CI does).\n${bar}\n`,
     );
   }
   const env = { TEST_POSTGRES_URL: POSTGRES_URL, TEST_REDIS_URL: REDIS_URL };
@@ -48,7 +83,7 @@ export default defineConfig(async () => {
     extends: true,
     test: { name, include, exclude, env: { ...env, TEST_DATABASE: database } },
   });
-  const projects = [project('sqlite', 'sqlite', ['test/**/*.test.ts'], REDIS_SUITES)];
+  const projects = [project('sqlite', 'sqlite', ['test/**/*.test.ts'], [...REDIS_SUITES, ...withoutPrograms])];
   if (postgres)
     projects.push(project('postgresql', 'postgresql', ['test/**/*.test.ts'], [...REDIS_SUITES, ...SQLITE_ONLY]));
   if (postgres && redis) projects.push(project('redis', 'postgresql', REDIS_SUITES, []));
