@@ -31,10 +31,15 @@ export interface SqliteWritesOptions {
   gate: WriteGate;
   /** Retries BEGIN IMMEDIATE while another process holds the lock. */
   waitForLock: LockWait;
+  /** Runs before each COMMIT; throwing rolls the transaction back. */
+  beforeCommit: () => void;
   onQuery?: (sql: string) => void;
 }
 
-export function sqliteWrites(file: string, { gate, waitForLock, onQuery }: SqliteWritesOptions): SqliteWrites {
+export function sqliteWrites(
+  file: string,
+  { gate, waitForLock, beforeCommit, onQuery }: SqliteWritesOptions,
+): SqliteWrites {
   // Opening and preparing may wait for the lock (start-up); serving never does.
   const db = new Database(file, { fileMustExist: true, timeout: 5000 });
   db.pragma('synchronous = NORMAL');
@@ -124,6 +129,7 @@ export function sqliteWrites(file: string, { gate, waitForLock, onQuery }: Sqlit
         await waitForLock(beginNow);
         try {
           const result = await fn(writes);
+          beforeCommit();
           commit.log();
           commit.run();
           return result;

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
 import { PrismaClient } from '../generated/prisma/sqlite/client.js';
 import { type Database, type DatabaseOptions, queryLog, TRANSACTION_LIMITS } from './client.js';
+import { sameFileCheck } from './file-identity.js';
 import { lockWait } from './sqlite-busy.js';
 import { sqliteHotReads } from './sqlite-hot-reads.js';
 import { sqliteWrites } from './sqlite-writes.js';
@@ -74,7 +75,8 @@ async function neverWaitInside(prisma: PrismaClient): Promise<void> {
  *
  * Once open, no connection waits inside the driver for another process's
  * lock: writes wait for it between timers (sqlite-busy.ts), and a Prisma
- * transaction that met it is rolled back and run again.
+ * transaction that met it is rolled back and run again. Every write checks,
+ * before COMMIT, that the file is still the one opened (file-identity.ts).
  */
 export async function openSqlite(url: string, options: DatabaseOptions): Promise<Database> {
   const writer = client(url, options);
@@ -85,16 +87,27 @@ export async function openSqlite(url: string, options: DatabaseOptions): Promise
   const hot = sqliteHotReads(file, options.onQuery);
   const gate = new WriteGate();
   const waitForLock = lockWait(file, options.lockWaitMs);
-  const writes = sqliteWrites(file, { gate, waitForLock, onQuery: options.onQuery });
+  const sameFile = sameFileCheck(file);
+  const writes = sqliteWrites(file, { gate, waitForLock, beforeCommit: sameFile, onQuery: options.onQuery });
   await neverWaitInside(writer);
   await neverWaitInside(read);
   return {
     provider: 'sqlite',
     read,
     hot,
-    transaction: (fn) => gate.run(() => waitForLock(() => writer.$transaction(fn, TRANSACTION_LIMITS))),
+    transaction: (fn) =>
+      gate.run(() =>
+        waitForLock(() =>
+          writer.$transaction(async (tx) => {
+            const result = await fn(tx);
+            sameFile();
+            return result;
+          }, TRANSACTION_LIMITS),
+        ),
+      ),
     write: writes.write,
     ping: async () => {
+      sameFile();
       await read.$queryRawUnsafe('SELECT 1');
     },
     close: async () => {
