@@ -193,3 +193,109 @@ describe('npm run admin -- create-account / create-key / revoke-key', () => {
     expect(ran.stderr).toContain('--plan must be one of free, basic, growth, scale');
   });
 });
+
+describe('npm run admin -- list-accounts / create-key --account <id or name>', () => {
+  let fresh: Record<string, string>;
+  let solo: { accountId: string; apiKey: string };
+  beforeAll(async () => {
+    fresh = { DATABASE_URL: await emptyDatabase() };
+    const twins = [1, 2].map((n) => ({
+      name: 'twin',
+      plan: 'basic',
+      quota: n,
+      api_keys: [`twin-${n}-plain-key-0123456789`],
+    }));
+    const imported = await npmRun(['admin', '--', 'import', await write('twins.json', { accounts: twins })], fresh);
+    expect(imported.code).toBe(0);
+    const created = await npmRun(['admin', '--', 'create-account', '--plan', 'scale', '--name', 'solo'], fresh);
+    solo = JSON.parse(created.stdout);
+  });
+
+  const list = async () => {
+    const ran = await npmRun(['admin', '--', 'list-accounts'], fresh);
+    expect(ran.code).toBe(0);
+    return ran.stdout;
+  };
+
+  it('lists every account with plan, billing, quota, task count and key prefixes, never a key or its hash', async () => {
+    const revoked = await npmRun(['admin', '--', 'revoke-key', 'twin-2-plain-key-0123456789'], fresh);
+    expect(revoked.code).toBe(0);
+    const stdout = await list();
+    for (const key of [solo.apiKey, 'twin-1-plain-key-0123456789', 'twin-2-plain-key-0123456789']) {
+      expect(stdout).not.toContain(key);
+      expect(stdout).not.toContain(hashApiKey(key));
+    }
+    const iso = expect.stringMatching(/^\d{4}-\d\d-\d\dT/);
+    const listed = JSON.parse(stdout);
+    // Oldest first; the twins were imported together, so their order is by id.
+    expect(listed.map((a: { name: string }) => a.name)).toEqual(['twin', 'twin', 'solo']);
+    const twin = (limit: number) => listed.find((a: { quota: { limit: number } }) => a.quota.limit === limit);
+    expect(twin(1)).toEqual({
+      id: expect.any(String),
+      name: 'twin',
+      plan: 'BASIC',
+      billing: 'OK',
+      quota: { limit: 1, used: 0, resetAt: iso },
+      tasks: 0,
+      createdAt: iso,
+      apiKeys: [{ prefix: 'twin-1-pla', createdAt: iso, revokedAt: null }],
+    });
+    expect(twin(2).apiKeys).toEqual([{ prefix: 'twin-2-pla', createdAt: iso, revokedAt: iso }]);
+    expect(listed[2]).toMatchObject({
+      id: solo.accountId,
+      plan: 'SCALE',
+      apiKeys: [{ prefix: solo.apiKey.slice(0, 10), createdAt: iso, revokedAt: null }],
+    });
+  });
+
+  it('counts tasks', async () => {
+    const file = await write('with-tasks.json', {
+      accounts: [
+        {
+          name: 'busy',
+          plan: 'scale',
+          quota: 10,
+          tasks: ['a', 'b'].map((id) => ({
+            id: `busy-${id}`,
+            name: id,
+            api: 'pdf',
+            query: 'url=x',
+            frequency: 'every_day',
+          })),
+        },
+      ],
+    });
+    expect((await npmRun(['admin', '--', 'import', file], fresh)).code).toBe(0);
+    const busy = JSON.parse(await list()).find((a: { name: string }) => a.name === 'busy');
+    expect(busy).toMatchObject({ tasks: 2, apiKeys: [] });
+  });
+
+  it('create-key takes an account id or a unique name', async () => {
+    const byId = await npmRun(['admin', '--', 'create-key', '--account', solo.accountId], fresh);
+    expect(JSON.parse(byId.stdout)).toMatchObject({ accountId: solo.accountId, name: 'solo' });
+    const byName = await npmRun(['admin', '--', 'create-key', '--account', 'solo'], fresh);
+    const { accountId, apiKey } = JSON.parse(byName.stdout);
+    expect(accountId).toBe(solo.accountId);
+    expect(apiKey).toMatch(/^tsk_/);
+    const keys = JSON.parse(await list()).find((a: { id: string }) => a.id === solo.accountId).apiKeys;
+    expect(keys.map((k: { prefix: string }) => k.prefix)).toContain(apiKey.slice(0, 10));
+    expect(keys).toHaveLength(3);
+  });
+
+  it('create-key refuses an ambiguous name, listing the matching ids, and an unknown account', async () => {
+    const twinIds = JSON.parse(await list())
+      .filter((a: { name: string }) => a.name === 'twin')
+      .map((a: { id: string }) => a.id);
+    const ambiguous = await npmRun(['admin', '--', 'create-key', '--account', 'twin'], fresh);
+    expect(ambiguous.code).toBe(2);
+    expect(ambiguous.stderr).toContain(`2 accounts are named "twin"; give one of their ids: ${twinIds.join(', ')}`);
+    expect(ambiguous.stdout).toBe('');
+
+    const unknown = await npmRun(['admin', '--', 'create-key', '--account', 'nobody'], fresh);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('no account has the id or name "nobody"');
+    // Neither made a key.
+    const keyCount = JSON.parse(await list()).reduce((n: number, a: { apiKeys: unknown[] }) => n + a.apiKeys.length, 0);
+    expect(keyCount).toBe(5);
+  });
+});

@@ -1,22 +1,26 @@
-// Operator commands. Each migrates the database first, so it works on an
-// empty database as well as a running one.
-//   npm run admin -- import <file.json>
-//   npm run admin -- create-account --plan scale [--name acme] [--quota 1000] [--billing ok]
-//   npm run admin -- create-key --account <accountId>
-//   npm run admin -- revoke-key <plain key>
+// Operator commands: a thin door onto src/services. Each migrates the database
+// first, so it works on an empty database; on an up-to-date one that is a single
+// read, so it also works while a server has the database open.
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config.js';
 import { openDatabase } from '../db/client.js';
 import { migrateDatabase } from '../db/migrate.js';
-import { insertAccount, insertApiKey, revokeApiKey } from '../services/accounts.js';
+import {
+  findAccountByIdOrName,
+  insertAccount,
+  insertApiKey,
+  listAccounts,
+  revokeApiKey,
+} from '../services/accounts.js';
 import { ImportRejected, importData } from '../services/import.js';
 
 const USAGE = `Usage:
   npm run admin -- import <file.json>
   npm run admin -- create-account --plan <free|basic|growth|scale> [--name <name>] [--quota <n>] [--billing <ok|unpaid>]
-  npm run admin -- create-key --account <accountId>
-  npm run admin -- revoke-key <key>`;
+  npm run admin -- create-key --account <account id or name>
+  npm run admin -- revoke-key <key>
+  npm run admin -- list-accounts`;
 
 class UsageError extends Error {}
 
@@ -42,7 +46,8 @@ async function run(argv: string[]): Promise<unknown> {
       account: { type: 'string' },
     },
   });
-  if (!command || !['import', 'create-account', 'create-key', 'revoke-key'].includes(command)) throw new UsageError('');
+  const commands = ['import', 'create-account', 'create-key', 'revoke-key', 'list-accounts'];
+  if (!command || !commands.includes(command)) throw new UsageError('');
 
   const config = loadConfig();
   await migrateDatabase(config.databaseUrl);
@@ -73,13 +78,20 @@ async function run(argv: string[]): Promise<unknown> {
         });
       }
       case 'create-key': {
-        const accountId = values.account;
-        if (!accountId) throw new UsageError('create-key needs --account <accountId>');
-        if (!(await db.read.account.findUnique({ where: { id: accountId } }))) {
-          throw new UsageError(`no account ${accountId}`);
+        const ref = values.account;
+        if (!ref) throw new UsageError('create-key needs --account <account id or name>');
+        const account = await findAccountByIdOrName(db.read, ref);
+        if (account.status === 'none') throw new UsageError(`no account has the id or name ${JSON.stringify(ref)}`);
+        if (account.status === 'ambiguous') {
+          throw new UsageError(
+            `${account.ids.length} accounts are named ${JSON.stringify(ref)}; give one of their ids: ${account.ids.join(', ')}`,
+          );
         }
-        return { accountId, apiKey: await db.transaction((tx) => insertApiKey(tx, accountId)) };
+        const apiKey = await db.transaction((tx) => insertApiKey(tx, account.id));
+        return { accountId: account.id, name: account.name, apiKey };
       }
+      case 'list-accounts':
+        return await listAccounts(db.read);
       default: {
         const key = positionals[0];
         if (!key) throw new UsageError('revoke-key needs the key');

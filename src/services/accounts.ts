@@ -1,5 +1,5 @@
 // Accounts and their API keys, for operators (the admin CLI) and the demo seed.
-import type { Tx } from '../db/client.js';
+import type { Db, Tx } from '../db/client.js';
 import type { Billing, Plan } from '../db/models.js';
 import { generateApiKey, hashApiKey, keyPrefix } from './api-keys.js';
 import { newId } from './ids.js';
@@ -52,4 +52,61 @@ export async function revokeApiKey(tx: Tx, plainKey: string, now: number): Promi
     data: { revokedAt: new Date(now) },
   });
   return count === 1;
+}
+
+/** An account as operators see it: never a key nor a key's hash. */
+export interface AccountSummary {
+  id: string;
+  name: string;
+  plan: Plan;
+  billing: Billing;
+  quota: { limit: number; used: number; resetAt: Date | null };
+  tasks: number;
+  createdAt: Date;
+  apiKeys: { prefix: string; createdAt: Date; revokedAt: Date | null }[];
+}
+
+/** Every account, oldest first, with its keys' prefixes and its task count. */
+export async function listAccounts(db: Db): Promise<AccountSummary[]> {
+  const accounts = await db.account.findMany({
+    orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+    include: {
+      // Selected field by field so a hash can never slip into the output.
+      apiKeys: { select: { prefix: true, createdAt: true, revokedAt: true }, orderBy: { createdAt: 'asc' } },
+      _count: { select: { tasks: true } },
+    },
+  });
+  return accounts.map((a) => ({
+    id: a.id,
+    name: a.name,
+    plan: a.plan,
+    billing: a.billing,
+    quota: { limit: a.quotaLimit, used: a.quotaUsed, resetAt: a.quotaResetAt },
+    tasks: a._count.tasks,
+    createdAt: a.createdAt,
+    apiKeys: a.apiKeys,
+  }));
+}
+
+export type AccountLookup =
+  | { status: 'found'; id: string; name: string }
+  | { status: 'none' }
+  | { status: 'ambiguous'; ids: string[] };
+
+/**
+ * The account an operator means by `ref`: the one with that id, else the only
+ * one with that name. Names are not unique, so several matches are an answer
+ * too: the caller must ask for an id.
+ */
+export async function findAccountByIdOrName(db: Db, ref: string): Promise<AccountLookup> {
+  const byId = await db.account.findUnique({ where: { id: ref }, select: { id: true, name: true } });
+  if (byId) return { status: 'found', ...byId };
+  const byName = await db.account.findMany({
+    where: { name: ref },
+    select: { id: true, name: true },
+    orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+  });
+  if (byName.length === 1) return { status: 'found', ...byName[0]! };
+  if (byName.length === 0) return { status: 'none' };
+  return { status: 'ambiguous', ids: byName.map((a) => a.id) };
 }
