@@ -1,11 +1,18 @@
-// Entry point: listen, and shut down gracefully. Everything else is in runtime.ts.
-import { createServer } from 'node:http';
-import { ConfigError, loadConfig } from './config.js';
+// Entry point: take the port, start the runtime, shut down gracefully.
+// Everything else is in runtime.ts.
+import { createServer, type RequestListener, type Server } from 'node:http';
+import { type Config, ConfigError, loadConfig } from './config.js';
 import { withRequestContext } from './http/request-context.js';
 import { createLogger } from './logger.js';
-import { createRuntime } from './runtime.js';
+import { createRuntime, type Runtime } from './runtime.js';
 
-let config: ReturnType<typeof loadConfig>;
+/**
+ * After SIGTERM/SIGINT, in-flight requests (or a start in progress) get this
+ * long before the process exits anyway: inside Docker's default 10 s grace.
+ */
+const DRAIN_MS = 8_000;
+
+let config: Config;
 try {
   config = loadConfig();
 } catch (e) {
@@ -15,40 +22,81 @@ try {
 }
 
 const logger = createLogger(config.logLevel);
-const runtime = await createRuntime(config, logger);
-const server = createServer(withRequestContext(runtime.app, logger));
 
-server.listen(config.port, config.host, () => {
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : config.port;
-  const url = `http://localhost:${port}/graphql`;
-  logger.info({ url }, 'listening');
-  if (runtime.demo) {
-    // Printed plainly (not only logged) so a person starting the server sees it.
+// Until the runtime is ready: the process is up (/health) but serves nothing.
+const starting: RequestListener = (req, res) => {
+  const up = req.url === '/health';
+  res.writeHead(up ? 200 : 503, up ? {} : { 'retry-after': '1' }).end();
+};
+const server = createServer(starting);
+
+/** Binds the port, or says in one line why it cannot. */
+function listen(server: Server, { port, host }: Config): Promise<void> {
+  return new Promise((resolve) => {
+    const refuse = (e: NodeJS.ErrnoException) => {
+      const where = host ? `${host}:${port}` : `port ${port}`;
+      if (e.code === 'EADDRINUSE') console.error(`Port ${port} is already in use (set PORT to another port).`);
+      else if (e.code === 'EACCES') console.error(`Not allowed to listen on ${where} (set PORT to another port).`);
+      else console.error(`Cannot listen on ${where}: ${e.message}`);
+      process.exit(1);
+    };
+    server.once('error', refuse);
+    server.listen(port, host, () => {
+      server.off('error', refuse);
+      resolve();
+    });
+  });
+}
+
+// The port first: a start that cannot listen must not have migrated or seeded anything.
+await listen(server, config);
+const address = server.address();
+const port = typeof address === 'object' && address ? address.port : config.port;
+const url = `http://localhost:${port}/graphql`;
+logger.info({ port }, 'port bound, starting');
+
+let runtime: Runtime | undefined;
+let stopping = false;
+const startingRuntime = createRuntime(config, logger);
+startingRuntime.then((ready) => {
+  if (ready.demo) {
+    // Printed plainly (not only logged) so a person starting the server sees
+    // it; even if a signal came meanwhile, as the key is never shown again.
     console.log(
       `\nDemo account created. Open ${url} — GraphiQL sends its key for you.\n` +
-        `API key (header X-Access-Key): ${runtime.demo.apiKey}\n`,
+        `API key (header X-Access-Key): ${ready.demo.apiKey}\n`,
     );
   }
-});
+  if (stopping) return; // shutdown() closes it
+  runtime = ready;
+  server.off('request', starting);
+  server.on('request', withRequestContext(ready.app, logger));
+  // "listening" with the url means "ready": tests and scripts wait for it.
+  logger.info({ url }, 'listening');
+}, fail);
 
-let stopping = false;
+function fail(err: unknown): never {
+  logger.fatal({ err }, 'start failed');
+  process.exit(1);
+}
+
 async function shutdown(signal: string) {
   if (stopping) return;
   stopping = true;
   logger.info({ signal }, 'shutting down: finishing in-flight requests');
-  runtime.drain();
-  // Stop accepting; close idle keep-alive sockets; busy ones close after their response.
-  server.close(async () => {
-    await runtime.close();
-    logger.info('stopped');
-    process.exit(0);
-  });
-  server.closeIdleConnections();
   setTimeout(() => {
-    logger.warn('in-flight requests did not finish in 10s; exiting');
+    logger.warn(`did not stop in ${DRAIN_MS / 1000}s (in-flight requests or start-up); exiting`);
     process.exit(1);
-  }, 10_000).unref();
+  }, DRAIN_MS).unref();
+  runtime?.drain();
+  // Stop accepting; close idle keep-alive sockets; busy ones close after their response.
+  const closed = new Promise((resolve) => server.close(resolve));
+  server.closeIdleConnections();
+  await closed;
+  // Signalled while starting: let the start finish, then close what it opened.
+  await (runtime ?? (await startingRuntime.catch(() => undefined)))?.close();
+  logger.info('stopped');
+  process.exit(0);
 }
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
 process.on('SIGINT', () => void shutdown('SIGINT'));
