@@ -139,6 +139,30 @@ describe("another connection's write lock on the SQLite file", () => {
     expect(await h.db.read.account.count({ where: { name: 'made during the lock' } })).toBe(1);
   });
 
+  it('writes queued behind a locked-out write share its deadline instead of each waiting a new one', async () => {
+    const { id: accountId, key } = await quick.account();
+    const ids = await quick.tasks(accountId, [{}, {}, {}]);
+    const lock = holdWriteLock(quick);
+    let afterFirst = 0;
+    let answers: string[][];
+    try {
+      const first = quick.request(DELETE, { id: ids[0] }, { key });
+      first.then(() => {
+        afterFirst = quick.queries.length;
+      });
+      answers = await Promise.all([first, ...ids.slice(1).map((id) => quick.request(DELETE, { id }, { key }))]).then(
+        (all) => all.map((r) => r.body.errors?.map((e) => e.message) ?? []),
+      );
+    } finally {
+      lock.rollback();
+    }
+    expect(answers).toEqual([['Unexpected error.'], ['Unexpected error.'], ['Unexpected error.']]);
+    // The first used up the deadline; each queued write tried once, then gave up.
+    const attemptsAfterFirst = quick.queries.slice(afterFirst).filter((q) => q === 'BEGIN IMMEDIATE').length;
+    expect(attemptsAfterFirst).toBeLessThanOrEqual(2);
+    expect(await quick.quotaUsed(accountId)).toBe(0);
+  });
+
   it('other failures are not retried: a transaction that breaks a constraint fails after one attempt', async () => {
     const { id } = await h.account();
     let attempts = 0;
@@ -156,6 +180,7 @@ describe("another connection's write lock on the SQLite file", () => {
   it('a write still locked out at its deadline answers the masked error and changes nothing', async () => {
     const { id: accountId, key } = await quick.account({ quotaUsed: 3 });
     const taskId = await quick.task(accountId);
+    const logMark = quick.logLines.length;
     const lock = holdWriteLock(quick);
     let res: Awaited<ReturnType<Harness['request']>>;
     try {
@@ -170,7 +195,9 @@ describe("another connection's write lock on the SQLite file", () => {
     expect(await quick.db.read.task.count({ where: { id: taskId } })).toBe(1);
     expect(await quick.db.read.account.count({ where: { name: 'never made' } })).toBe(0);
     // Logged once with its stack, for the operator.
-    const logged = quick.logLines.map((l) => JSON.parse(l) as { level: number; err?: { message: string } });
+    const logged = quick.logLines
+      .slice(logMark)
+      .map((l) => JSON.parse(l) as { level: number; err?: { message: string } });
     expect(logged.filter((l) => l.level === 50 && /locked by another process/.test(l.err?.message ?? ''))).toHaveLength(
       1,
     );

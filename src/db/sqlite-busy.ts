@@ -4,7 +4,8 @@
 // the driver and every request of every tenant waits with it (5.6 s pauses
 // were seen). So the server's connections run with busy_timeout 0, and a
 // write that meets the lock (SQLITE_BUSY) is tried again here after a timer,
-// until a deadline. Nothing of this runs unless a write has met the lock.
+// until a deadline. Uncontended, a write pays one clock read (no syscall:
+// performance.now() reads the vDSO clock) and one await, ~0.5 µs.
 
 /** How long a write waits for another process's lock before failing. */
 export const DEFAULT_LOCK_WAIT_MS = 5000;
@@ -22,32 +23,31 @@ export function isBusy(error: unknown): boolean {
 }
 
 /** Runs an attempt, again while it fails with SQLITE_BUSY; see lockWait. */
-export type LockWait = <T>(attempt: () => T | Promise<T>) => Promise<T>;
+export type LockWait = <T>(attempt: () => T | Promise<T>, since: number) => Promise<T>;
 
 /**
- * Retries an attempt that failed with SQLITE_BUSY after short pauses, for up
- * to `waitMs` from its first failure, then fails with a plain Error for the
- * operator. A failed attempt must have changed nothing: a BEGIN that did not
- * begin, or a whole transaction, rolled back.
+ * Retries an attempt that failed with SQLITE_BUSY after short pauses until
+ * `waitMs` after `since` (performance.now() when the write was asked for, so
+ * that time queued behind another waiting write counts), then fails with a
+ * plain Error for the operator. A failed attempt must have changed nothing: a
+ * BEGIN that did not begin, or a whole transaction, rolled back.
  */
 export function lockWait(file: string, waitMs = DEFAULT_LOCK_WAIT_MS): LockWait {
-  return async <T>(attempt: () => T | Promise<T>): Promise<T> => {
-    let deadline = 0;
+  return async <T>(attempt: () => T | Promise<T>, since: number): Promise<T> => {
     for (let failures = 0; ; failures++) {
       try {
         return await attempt();
       } catch (error) {
         if (!isBusy(error)) throw error;
-        const now = performance.now();
-        if (failures === 0) deadline = now + waitMs;
-        else if (now >= deadline) {
+        const left = since + waitMs - performance.now();
+        if (left <= 0) {
           throw new Error(
-            `SQLite database file ${file} stayed locked by another process for ${waitMs} ms ` +
-              '(an admin import or another writer?): this write was given up, nothing was written',
+            `SQLite database file ${file} was locked by another process (an admin import?) for longer ` +
+              `than a write may wait (${waitMs} ms): this write was given up, nothing was written`,
             { cause: error },
           );
         }
-        await new Promise((resolve) => setTimeout(resolve, Math.min(PAUSES_MS[failures] ?? 50, deadline - now)));
+        await new Promise((resolve) => setTimeout(resolve, Math.min(PAUSES_MS[failures] ?? 50, left)));
       }
     }
   };

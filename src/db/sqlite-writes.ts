@@ -124,9 +124,10 @@ export function sqliteWrites(
   };
 
   return {
-    write: (fn) =>
-      gate.run(async () => {
-        await waitForLock(beginNow);
+    write: (fn) => {
+      const since = performance.now();
+      return gate.run(async () => {
+        await waitForLock(beginNow, since);
         try {
           const result = await fn(writes);
           beforeCommit();
@@ -140,7 +141,8 @@ export function sqliteWrites(
           }
           throw error;
         }
-      }),
+      });
+    },
     close: () => db.close(),
   };
 }

@@ -95,16 +95,20 @@ export async function openSqlite(url: string, options: DatabaseOptions): Promise
     provider: 'sqlite',
     read,
     hot,
-    transaction: (fn) =>
-      gate.run(() =>
-        waitForLock(() =>
-          writer.$transaction(async (tx) => {
-            const result = await fn(tx);
-            sameFile();
-            return result;
-          }, TRANSACTION_LIMITS),
+    transaction: (fn) => {
+      const since = performance.now();
+      return gate.run(() =>
+        waitForLock(
+          () =>
+            writer.$transaction(async (tx) => {
+              const result = await fn(tx);
+              sameFile();
+              return result;
+            }, TRANSACTION_LIMITS),
+          since,
         ),
-      ),
+      );
+    },
     write: writes.write,
     ping: async () => {
       sameFile();
