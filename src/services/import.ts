@@ -7,7 +7,7 @@ import type { Billing, Frequency, Plan, ScheduleStatus, TaskApi } from '../db/mo
 import { insertAccount, insertApiKey } from './accounts.js';
 import { hashApiKey } from './api-keys.js';
 import { ValidationError } from './errors.js';
-import { MAX_API_KEY_LENGTH, MAX_ID_LENGTH, MAX_NAME_LENGTH } from './input-limits.js';
+import { idProblem, MAX_API_KEY_LENGTH, MAX_NAME_LENGTH } from './input-limits.js';
 import { resolveCrontab, validateName, validateQuery, validateTimezone } from './tasks/validate.js';
 
 const PLANS = ['FREE', 'BASIC', 'GROWTH', 'SCALE'] as const satisfies readonly Plan[];
@@ -50,7 +50,14 @@ const unixSeconds = z
   .transform((s) => new Date(s * 1000));
 
 const TaskEntry = z.object({
-  id: z.string().trim().min(1).max(MAX_ID_LENGTH),
+  id: z
+    .string()
+    .trim()
+    .min(1)
+    .superRefine((id, ctx) => {
+      const problem = idProblem(id);
+      if (problem) ctx.addIssue({ code: 'custom', message: `the id ${problem}` });
+    }),
   name: z.string(),
   api: spelling(APIS),
   query: z.string(),

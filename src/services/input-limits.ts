@@ -12,11 +12,29 @@ export const MAX_QUERY_LENGTH = 8192;
 export const MAX_CRONTAB_LENGTH = 128;
 /** IANA zone names are at most ~32 characters. */
 export const MAX_TIMEZONE_LENGTH = 64;
-/** A pagination cursor (ours are ~40 characters). */
-export const MAX_CURSOR_LENGTH = 256;
+/** A pagination cursor: ours are base64 of [time, id], at most ~280 characters (64 three-byte characters). */
+export const MAX_CURSOR_LENGTH = 320;
 export const MAX_API_KEY_LENGTH = 256;
 /** Ids per deleteTasks call. */
 export const MAX_BATCH = 1000;
+
+/**
+ * Control characters (NUL, newlines, C1) never belong in an id, a name or a
+ * querystring; PostgreSQL cannot even store NUL in text (a 500 before this).
+ */
+const CONTROL = /\p{Cc}/u;
+
+/** Throws ValidationError when `value` holds a control character. */
+export function checkPrintable(field: string, value: string, what = field): void {
+  if (CONTROL.test(value)) throw new ValidationError(field, `${what} must not contain control characters.`);
+}
+
+/** Why `id` cannot be a task id, or null when it can. */
+export function idProblem(id: string): string | null {
+  if (id.length > MAX_ID_LENGTH) return `has ${id.length} characters; ids have at most ${MAX_ID_LENGTH}`;
+  if (CONTROL.test(id)) return 'contains a control character';
+  return null;
+}
 
 /** Throws ValidationError when `value` is longer than `max` characters. */
 export function checkLength(field: string, value: string, max: number, what = field): void {
@@ -25,8 +43,9 @@ export function checkLength(field: string, value: string, max: number, what = fi
   }
 }
 
-/** A task id argument: at most MAX_ID_LENGTH characters (longer ids cannot exist). */
+/** A task id argument: at most MAX_ID_LENGTH characters, no control characters (no such id can exist). */
 export function validateId(id: string, field = 'id'): string {
   checkLength(field, id, MAX_ID_LENGTH);
+  checkPrintable(field, id);
   return id;
 }

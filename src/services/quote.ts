@@ -9,8 +9,15 @@ export const QUOTE_CHARS = 32;
  * nor hide or reorder text.
  */
 export function quote(input: string): string {
-  const chars = Array.from(input.length > QUOTE_CHARS * 2 ? input.slice(0, QUOTE_CHARS * 2) : input);
-  const shown = chars.length > QUOTE_CHARS ? `${chars.slice(0, QUOTE_CHARS).join('')}…` : chars.join('');
+  let shown = '';
+  let count = 0;
+  for (const char of input) {
+    if (count++ === QUOTE_CHARS) {
+      shown += '…';
+      break;
+    }
+    shown += char;
+  }
   return JSON.stringify(shown).replace(
     /[\p{Cc}\p{Cf}\u2028\u2029]/gu,
     (c) => `\\u${c.codePointAt(0)!.toString(16).padStart(4, '0')}`,

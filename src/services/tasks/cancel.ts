@@ -1,7 +1,7 @@
 import type { ScheduleStatus, Task } from '../../db/models.js';
 import { admit, WRITE } from '../access.js';
 import { NotFoundError } from '../errors.js';
-import { MAX_ID_LENGTH, validateId } from '../input-limits.js';
+import { idProblem, validateId } from '../input-limits.js';
 import { consumeQuota } from '../quota.js';
 import type { Session } from '../session.js';
 import { CANCELLABLE, notCancellable } from './status.js';
@@ -22,9 +22,9 @@ const MAX_ATTEMPTS = 3;
  * Also limited per schedule id (RATE_LIMIT_SCHEDULE_MAX per window).
  */
 export async function cancelSchedule(session: Session, id: string): Promise<CancelScheduleResult> {
-  // An over-long id is refused after the account's checks, but never keys a
+  // An impossible id is refused after the account's checks, but never keys a
   // per-schedule limit (it would store the client's string).
-  const account = await admit(session, { ...WRITE, scheduleId: id.length <= MAX_ID_LENGTH ? id : undefined });
+  const account = await admit(session, { ...WRITE, scheduleId: idProblem(id) === null ? id : undefined });
   validateId(id);
   const { db, clock } = session.deps;
   const result = await db.write(async (w) => {

@@ -6,7 +6,7 @@ import {
   NotFoundError,
   ValidationError,
 } from '../errors.js';
-import { MAX_BATCH, MAX_ID_LENGTH } from '../input-limits.js';
+import { idProblem, MAX_BATCH } from '../input-limits.js';
 import { consumeQuota, lockAccount } from '../quota.js';
 import type { Session } from '../session.js';
 import { taskInProgress } from './status.js';
@@ -45,12 +45,9 @@ export async function deleteTasks(
   const account = await admit(session, WRITE);
   if (ids.length === 0) throw new ValidationError('ids', 'ids must not be empty.');
   if (ids.length > MAX_BATCH) throw new ValidationError('ids', `At most ${MAX_BATCH} ids per call; got ${ids.length}.`);
-  const long = ids.findIndex((id) => id.length > MAX_ID_LENGTH);
-  if (long >= 0) {
-    throw new ValidationError(
-      'ids',
-      `ids[${long}] has ${ids[long]!.length} characters; ids have at most ${MAX_ID_LENGTH}.`,
-    );
+  for (const [i, id] of ids.entries()) {
+    const problem = idProblem(id);
+    if (problem) throw new ValidationError('ids', `ids[${i}] ${problem}.`);
   }
   const unique = [...new Set(ids)];
   const { db, clock } = session.deps;

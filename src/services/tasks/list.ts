@@ -1,7 +1,7 @@
 import type { Prisma, ScheduleStatus, Task, TaskApi } from '../../db/models.js';
 import { admit, READ } from '../access.js';
 import { ValidationError } from '../errors.js';
-import { checkLength, MAX_CURSOR_LENGTH } from '../input-limits.js';
+import { checkLength, idProblem, MAX_CURSOR_LENGTH } from '../input-limits.js';
 import type { Session } from '../session.js';
 
 export const DEFAULT_PAGE_SIZE = 20;
@@ -30,7 +30,9 @@ function encodeCursor(task: Pick<Task, 'createdAt' | 'id'>): string {
 function decodeCursor(cursor: string): { createdAt: Date; id: string } {
   try {
     const [ms, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
-    if (typeof ms === 'number' && Number.isFinite(ms) && typeof id === 'string') return { createdAt: new Date(ms), id };
+    if (typeof ms === 'number' && Number.isFinite(ms) && typeof id === 'string' && idProblem(id) === null) {
+      return { createdAt: new Date(ms), id };
+    }
   } catch {
     // fall through
   }

@@ -5,6 +5,7 @@ import type { Frequency } from '../../db/models.js';
 import { ValidationError } from '../errors.js';
 import {
   checkLength,
+  checkPrintable,
   MAX_CRONTAB_LENGTH,
   MAX_NAME_LENGTH,
   MAX_QUERY_LENGTH,
@@ -25,6 +26,7 @@ export function validateName(name: string): string {
   const trimmed = name.trim();
   if (trimmed.length === 0) throw new ValidationError('name', 'name must not be empty.');
   checkLength('name', trimmed, MAX_NAME_LENGTH);
+  checkPrintable('name', trimmed);
   return trimmed;
 }
 
@@ -32,8 +34,10 @@ export function validateName(name: string): string {
 export function validateQuery(query: string): string {
   const q = query.trim().replace(/^\?/, '');
   checkLength('query', q, MAX_QUERY_LENGTH);
-  for (const key of new URLSearchParams(q).keys()) {
-    if (key.trim().toLowerCase() === 'access_key') {
+  checkPrintable('query', q);
+  // Some servers also split parameters on ';'.
+  for (const key of new URLSearchParams(q.replaceAll(';', '&')).keys()) {
+    if (key.replace(/[\p{Cc}\s]/gu, '').toLowerCase() === 'access_key') {
       throw new ValidationError('query', "query must not contain access_key: the task runs with the account's key.");
     }
   }
