@@ -3,9 +3,9 @@
 import { createYoga, maskError } from 'graphql-yoga';
 import { createContext, type SessionsByRequest } from './context.js';
 import { useBodyLimit } from './http/body-limit.js';
-import { type CorsOrigins, corsFor } from './http/cors.js';
+import { type CorsOrigins, corsFor, useVaryOrigin } from './http/cors.js';
 import { useDocumentGuards } from './http/document-guards.js';
-import { useErrorLog } from './http/error-log.js';
+import { useErrorLog, yogaLogger } from './http/error-log.js';
 import { EXAMPLE_QUERY } from './http/example-query.js';
 import { renderGraphiQL, useGraphiQLAssets } from './http/graphiql.js';
 import { useStrictJsonBody } from './http/json-body.js';
@@ -60,14 +60,7 @@ export function createApp({
     parserAndValidationCache: documentCache,
     context: createContext(deps, sessions),
     cors: corsFor(corsOrigins),
-    // yoga logs at debug several times per request: bind only enabled levels,
-    // so a disabled one costs nothing.
-    logging: {
-      debug: logger.isLevelEnabled('debug') ? (...args) => logger.debug({ args }, 'yoga') : () => {},
-      info: logger.isLevelEnabled('info') ? (...args) => logger.info({ args }, 'yoga') : () => {},
-      warn: (...args) => logger.warn({ args }, 'yoga'),
-      error: (...args) => logger.error({ args }, 'yoga'),
-    },
+    logging: yogaLogger(logger),
     maskedErrors: {
       // The client gets only the generic message — never a stack, SQL or file
       // path, even in development (yoga's default adds the original error
@@ -94,6 +87,7 @@ export function createApp({
       useDocumentGuards(),
       useStrictJsonBody(),
       useRateLimitHeaders(sessions),
+      useVaryOrigin(corsOrigins),
       // /ready: 200 when dependencies answer, 503 otherwise (or while draining).
       useReadiness(ready ?? (async () => true), logger),
       // 413 past 1 MB, by Content-Length or while streaming a chunked body.

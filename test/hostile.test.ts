@@ -450,20 +450,22 @@ describe('amplification is bounded', () => {
       expectShortEcho(r.results[0]!.outcome.message, SIXTY, 32, 'outcome message');
     });
 
+    // A control character cannot be in any id (PostgreSQL cannot even store
+    // NUL): ValidationError. Other characters are opaque id text: NotFound.
     it.each([
-      ['NUL', 'nul\u0000id'],
-      ['a right-to-left override (U+202E)', 'rtl\u202Edi-gnp.exe'],
-      ['a zero-width joiner', 'zwj\u200Did'],
-      ['emoji', 'emoji-👩‍💻-🚀-id'],
-      ['all of them', 'mix\u0000\u202E\u200D👩‍💻'],
-    ])('an id with %s: NotFound (200), its message without raw control or bidi characters', async (_, id) => {
+      ['NUL', 'nul\u0000id', 'ValidationError'],
+      ['a right-to-left override (U+202E)', 'rtl\u202Edi-gnp.exe', 'NotFound'],
+      ['a zero-width joiner', 'zwj\u200Did', 'NotFound'],
+      ['emoji', 'emoji-👩‍💻-🚀-id', 'NotFound'],
+      ['all of them', 'mix\u0000\u202E\u200D👩‍💻', 'ValidationError'],
+    ])('an id with %s: %s (200), its message without raw control or bidi characters', async (_, id, member) => {
       const { key } = await h.account();
       const doc = 'query Q($id: ID!) { r: task(id: $id) { __typename ... on Error { code message } } }';
       const r = dataOf(await post({ query: doc, variables: { id } }, { key })).r as {
         __typename: string;
         message: string;
       };
-      expect(r.__typename, JSON.stringify(r)).toBe('NotFound');
+      expect(r.__typename, JSON.stringify(r)).toBe(member);
       const m = RAW_CONTROL.exec(r.message);
       expect(
         m,
@@ -491,15 +493,11 @@ describe('amplification is bounded', () => {
       throw new Error(`no crontab of ${length} characters`);
     }
 
-    /** A cursor in the server's own format (base64url of [ms, id]) of exactly `length` characters. */
-    function wellFormedCursor(length: number): string {
-      const ms = Date.UTC(2026, 5, 15, 12, 0, 0);
-      for (let n = 1; n < length; n++) {
-        const cursor = Buffer.from(JSON.stringify([ms, 'c'.repeat(n)])).toString('base64url');
-        if (cursor.length === length) return cursor;
-      }
-      throw new Error(`no cursor of ${length} characters`);
-    }
+    /** A cursor in the server's own format (base64url of [ms, id]). */
+    const cursorOf = (id: string) =>
+      Buffer.from(JSON.stringify([Date.UTC(2026, 5, 15, 12, 0, 0), id])).toString('base64url');
+    /** The longest cursor a task can have: an id of 64 three-byte UTF-8 characters (~280 characters). */
+    const longestCursor = cursorOf('界'.repeat(64));
 
     const huge = (prefix: string) => distinctText(900_000, prefix);
 
@@ -545,10 +543,10 @@ describe('amplification is bounded', () => {
       ['query of 8,193 characters', 'query', createTask(`${base}, name: "n", query: $v`), `url=${distinctText(8_189)}`],
       ['query of 900 KB', 'query', createTask(`${base}, name: "n", query: $v`), `url=${huge('q')}`],
       [
-        'after cursor of 257 characters (well-formed)',
+        'after cursor of 321 characters',
         'after',
         'query Q($v: String) { r: tasks(after: $v) { __typename ... on ValidationError { field } ... on Error { code message } } }',
-        `${wellFormedCursor(256)}A`,
+        `${longestCursor}${'A'.repeat(321 - longestCursor.length)}`,
       ],
       [
         'after cursor of 900 KB',
@@ -620,9 +618,9 @@ describe('amplification is bounded', () => {
         'CreateTaskSuccess',
       ],
       [
-        'a well-formed after cursor of 256 characters',
+        'the longest well-formed after cursor (an id of 64 three-byte characters)',
         'query Q($v: String) { r: tasks(after: $v) { __typename } }',
-        wellFormedCursor(256),
+        longestCursor,
         'TaskConnection',
       ],
       [
@@ -643,7 +641,7 @@ describe('amplification is bounded', () => {
       ['Mutation.cancelSchedule(id)', (s: Schema) => arg(s.mutationType, 'cancelSchedule', 'id'), /\b64\b/],
       ['Mutation.deleteTasks(ids) (each id)', (s: Schema) => arg(s.mutationType, 'deleteTasks', 'ids'), /\b64\b/],
       ['Mutation.deleteTasks(ids) (count)', (s: Schema) => arg(s.mutationType, 'deleteTasks', 'ids'), /\b1,?000\b/],
-      ['Query.tasks(after)', (s: Schema) => arg(s.queryType, 'tasks', 'after'), /\b256\b/],
+      ['Query.tasks(after)', (s: Schema) => arg(s.queryType, 'tasks', 'after'), /\b320\b/],
       ['CreateTaskInput.crontab', (s: Schema) => input(s, 'crontab'), /\b128\b/],
       ['CreateTaskInput.timezone', (s: Schema) => input(s, 'timezone'), /\b64\b/],
       ['CreateTaskInput.name', (s: Schema) => input(s, 'name'), /\b255\b/],
@@ -846,5 +844,79 @@ describe('document and request limits that hold', () => {
 
   it('still answers ordinary requests after everything above', async () => {
     await expectAlive();
+  });
+});
+
+// ---------------------------------------------------------------------------
+// 5. Found by review after the fixes above: ways around them.
+// ---------------------------------------------------------------------------
+
+describe('ways around the guards', () => {
+  it('counts nesting as the parser reads it: a block-string escape cannot hide 2,000 nested lists', async () => {
+    // `\"""` inside a block string is an escape, not its end: a scanner of its
+    // own could read the lists below as inside a string while the parser
+    // recursed into them (a 500).
+    const lists = `${'['.repeat(2_000)}1${']'.repeat(2_000)}`;
+    const query = `query($v:[Int]=[ """\\"""" " """"x" ${lists} """ """ ]){__typename}`;
+    expectRequestError(await post({ query }), /nest/i);
+    // Closing brackets first do not lower the count below zero either.
+    expectRequestError(await post({ query: `${')'.repeat(100)} { task(id: ${'['.repeat(2_400)}` }));
+    await expectAlive();
+  });
+
+  it('answers a syntax error quoting 128 KB of escapes quickly, with a short message', async () => {
+    const query = `{ """${'\\"'.repeat(32_000)}\\\n""" }`;
+    const started = performance.now();
+    const res = await post({ query });
+    const elapsed = performance.now() - started;
+    const [message] = expectRequestError(res);
+    expect(elapsed, `answered in ${Math.round(elapsed)} ms`).toBeLessThan(1_000);
+    expect(message!.length).toBeLessThan(400);
+    expect(res.bytes).toBeLessThan(2_000);
+  });
+
+  it('refuses control characters in names, queries, ids of a batch and cursors (PostgreSQL cannot store NUL)', async () => {
+    const { key } = await h.account();
+    const create = (input: string) =>
+      `mutation { r: createTask(input: {${input}, api: PDF, frequency: EVERY_DAY}) { __typename ... on ValidationError { field } } }`;
+    expect(dataOf(await post({ query: create('name: "a\\u0000b", query: "url=a"') }, { key })).r).toEqual({
+      __typename: 'ValidationError',
+      field: 'name',
+    });
+    expect(dataOf(await post({ query: create('name: "a", query: "url=a\\u0000"') }, { key })).r).toEqual({
+      __typename: 'ValidationError',
+      field: 'query',
+    });
+    const batch = await post(
+      {
+        query: 'mutation M($ids: [ID!]!) { r: deleteTasks(ids: $ids) { __typename ... on ValidationError { field } } }',
+        variables: { ids: ['fine', 'nul\u0000id'] },
+      },
+      { key },
+    );
+    expect(dataOf(batch).r).toEqual({ __typename: 'ValidationError', field: 'ids' });
+    const cursor = Buffer.from(JSON.stringify([Date.now(), 'nul\u0000id'])).toString('base64url');
+    const page = await post(
+      { query: `{ r: tasks(after: "${cursor}") { __typename ... on ValidationError { field } } }` },
+      { key },
+    );
+    expect(dataOf(page).r).toEqual({ __typename: 'ValidationError', field: 'after' });
+  });
+
+  it.each([
+    ['a NUL after the name', 'url=a&access_key%00=x'],
+    ['a ; separator', 'url=a;access_key=x'],
+    ['spaces and case', 'url=a& Access_Key =x'],
+  ])('never stores an access_key in a task query, even with %s', async (_, query) => {
+    const { key } = await h.account();
+    const res = await post(
+      {
+        query:
+          'mutation C($q: String!) { r: createTask(input: {name: "x", api: PDF, query: $q, frequency: EVERY_DAY}) { __typename ... on ValidationError { field } } }',
+        variables: { q: query },
+      },
+      { key },
+    );
+    expect(dataOf(res).r).toEqual({ __typename: 'ValidationError', field: 'query' });
   });
 });

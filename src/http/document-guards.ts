@@ -6,13 +6,16 @@ import {
   type DocumentNode,
   type FragmentDefinitionNode,
   Kind,
+  Lexer,
   type OperationTypeNode,
   type SelectionSetNode,
-  type Source,
+  Source,
+  TokenKind,
   type ValidationContext,
   visit,
 } from 'graphql';
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
+import { MAX_TOKENS } from './limits.js';
 
 /**
  * Brackets (`{`, `[`, `(`) nested deeper than this are refused before the
@@ -33,41 +36,35 @@ const nestingError = (message: string) =>
   createGraphQLError(message, { extensions: { http: { status: 400 }, code: 'NESTING_LIMIT' } });
 
 /**
- * The deepest bracket nesting of a GraphQL source, outside strings, block
- * strings and comments, stopping as soon as it passes `max`. One pass, no
- * recursion.
+ * The deepest bracket nesting of a GraphQL source, stopping as soon as it
+ * passes `max`. Tokens come from graphql-js's own lexer (iterative), so
+ * strings, block strings, escapes and comments are read exactly as the
+ * parser will read them; only the first MAX_TOKENS count, as the parser
+ * refuses a longer document before nesting deeper.
  */
 export function sourceNesting(body: string, max = MAX_SOURCE_NESTING): number {
+  const lexer = new Lexer(new Source(body));
   let depth = 0;
   let deepest = 0;
-  for (let i = 0; i < body.length; i++) {
-    const c = body.charCodeAt(i);
-    if (c === 0x7b || c === 0x5b || c === 0x28) {
-      // { [ (
-      depth++;
-      if (depth > deepest) {
-        deepest = depth;
-        if (deepest > max) return deepest;
-      }
-    } else if (c === 0x7d || c === 0x5d || c === 0x29) {
-      depth--;
-    } else if (c === 0x23) {
-      // # comment to the end of the line
-      while (i < body.length && body.charCodeAt(i) !== 0x0a && body.charCodeAt(i) !== 0x0d) i++;
-    } else if (c === 0x22) {
-      if (body.startsWith('"""', i)) {
-        // block string: up to the next unescaped """
-        i += 3;
-        while (i < body.length && !(body.startsWith('"""', i) && body.charCodeAt(i - 1) !== 0x5c)) i++;
-        i += 2;
-      } else {
-        // string: up to the next unescaped "
-        for (i++; i < body.length && body.charCodeAt(i) !== 0x22; i++) if (body.charCodeAt(i) === 0x5c) i++;
+  try {
+    for (let n = 0, t = lexer.advance(); t.kind !== TokenKind.EOF && n <= MAX_TOKENS; n++, t = lexer.advance()) {
+      if (t.kind === TokenKind.BRACE_L || t.kind === TokenKind.BRACKET_L || t.kind === TokenKind.PAREN_L) {
+        if (++depth > deepest) {
+          deepest = depth;
+          if (deepest > max) return deepest;
+        }
+      } else if (t.kind === TokenKind.BRACE_R || t.kind === TokenKind.BRACKET_R || t.kind === TokenKind.PAREN_R) {
+        depth = Math.max(0, depth - 1);
       }
     }
+  } catch {
+    // A lexical error: the parser reports it, with its position.
   }
   return deepest;
 }
+
+/** A JavaScript engine limit (the stack) reached on a client's document: the document's fault. */
+const isEngineLimit = (e: unknown) => e instanceof RangeError;
 
 /** The deepest list/object nesting of any value in `document`, stopping past `max` (no recursion). */
 export function valueNesting(document: DocumentNode, max = MAX_VALUE_NESTING): number {
@@ -90,7 +87,14 @@ function checkedParse(parse: (source: string | Source, options?: object) => Docu
     if (sourceNesting(body) > MAX_SOURCE_NESTING) {
       throw nestingError(`The document nests brackets more than ${MAX_SOURCE_NESTING} deep.`);
     }
-    const document = parse(source, options);
+    let document: DocumentNode;
+    try {
+      document = parse(source, options);
+    } catch (e) {
+      // Defence in depth: whatever nesting slipped past the count above.
+      if (isEngineLimit(e)) throw nestingError('The document is nested too deeply to parse.');
+      throw e;
+    }
     if (valueNesting(document) > MAX_VALUE_NESTING) {
       throw nestingError(`Argument values may be nested at most ${MAX_VALUE_NESTING} lists or objects deep.`);
     }
@@ -181,9 +185,17 @@ export function useDocumentGuards(): Plugin {
       // back checked documents (and remembers refused ones) by their text.
       setParseFn(checkedParse(parseFn));
     },
-    onValidate({ addValidationRule }) {
+    onValidate({ addValidationRule, validateFn, setValidationFn }) {
       addValidationRule(KnownOperationTypesRule);
       addValidationRule(IntrospectionDepthRule);
+      setValidationFn((...args) => {
+        try {
+          return validateFn(...args);
+        } catch (e) {
+          if (!isEngineLimit(e)) throw e;
+          return [nestingError('The document is too deeply nested to validate.')];
+        }
+      });
     },
   };
 }

@@ -7,6 +7,8 @@ import { GraphQLError, type ValidationContext } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 
 export const MAX_BODY_BYTES = 1_000_000;
+/** Tokens per document (deleteTasks with 1,000 literal ids is about 1,000). */
+export const MAX_TOKENS = 5_000;
 
 /**
  * Armor throws its refusals out of validation by default, which yoga answers
@@ -30,9 +32,8 @@ export function useQueryLimits(): Plugin {
     // Our deepest real selection is 4 (tasks.edges.node.field). Introspection
     // has its own bound (IntrospectionDepthRule in document-guards.ts).
     maxDepth: { n: 10, ...asValidationError },
-    // deleteTasks with 1,000 literal ids is about 1,000 tokens. (A parser
-    // limit: refused while parsing, already a 400.)
-    maxTokens: { n: 5_000 },
+    // A parser limit: refused while parsing, already a 400.
+    maxTokens: { n: MAX_TOKENS },
     maxDirectives: { n: 50, ...asValidationError },
     costLimit: { maxCost: 20_000, ...asValidationError },
     // Field suggestions stay on: introspection is public anyway.
