@@ -4,37 +4,33 @@
 // `RateLimited` members, can pace itself.
 import type { Plugin } from 'graphql-yoga';
 import type { SessionsByRequest } from '../context.js';
-import { currentRateLimit } from '../services/access.js';
+import { currentRateLimit, rateLimitView } from '../services/access.js';
+import type { RateLimitState } from '../services/rate-limit.js';
 import type { Session } from '../services/session.js';
 
 /** Headers a browser may read (CORS exposes them). */
 export const RATE_LIMIT_HEADERS = ['RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'RateLimit-Policy'];
 
-async function headersOf(session: Session): Promise<[string, string][]> {
-  const now = session.deps.clock.now();
-  // The state this request's operations saw; a request that counted none
-  // (viewer alone, introspection) asks the limiter without counting.
-  let view = session.rateLimit.view;
-  if (!view) {
-    let accountId: string;
-    try {
-      accountId = (await session.caller()).account.id;
-    } catch {
-      return []; // not authenticated: no account to describe
-    }
-    view = await currentRateLimit(session, accountId);
+function setHeaders(headers: Headers, session: Session, state: RateLimitState): void {
+  const view = rateLimitView(state, session.deps.limits);
+  headers.set('RateLimit-Limit', String(view.limit));
+  headers.set('RateLimit-Remaining', String(view.remaining));
+  // When `remaining` next goes up: the oldest counted operation leaves the window.
+  headers.set('RateLimit-Reset', String(view.resetSeconds));
+  headers.set('RateLimit-Policy', `${view.limit};w=${view.windowSeconds}`);
+  const retryAfter = session.rateLimit.retryAfterSeconds;
+  if (retryAfter > 0) headers.set('Retry-After', String(retryAfter));
+}
+
+/** The state of a request that counted nothing (viewer alone, introspection): asked without counting. */
+async function stateOf(session: Session): Promise<RateLimitState | null> {
+  let accountId: string;
+  try {
+    accountId = (await session.caller()).account.id;
+  } catch {
+    return null; // not authenticated: no account to describe
   }
-  const headers: [string, string][] = [
-    ['RateLimit-Limit', String(view.limit)],
-    ['RateLimit-Remaining', String(view.remaining)],
-    // When `remaining` next goes up: the oldest counted operation leaves the window.
-    ['RateLimit-Reset', String(Math.max(0, Math.ceil(((view.nextExpiryAt?.getTime() ?? now) - now) / 1000)))],
-    ['RateLimit-Policy', `${view.limit};w=${view.windowSeconds}`],
-  ];
-  if (session.rateLimit.retryAfterSeconds > 0) {
-    headers.push(['Retry-After', String(session.rateLimit.retryAfterSeconds)]);
-  }
-  return headers;
+  return currentRateLimit(session, accountId);
 }
 
 export function useRateLimitHeaders(sessions: SessionsByRequest): Plugin {
@@ -42,9 +38,12 @@ export function useRateLimitHeaders(sessions: SessionsByRequest): Plugin {
     onResponse({ request, response }) {
       const session = sessions.get(request);
       if (!session?.hasKey) return;
-      return headersOf(session).then(
-        (headers) => {
-          for (const [name, value] of headers) response.headers.set(name, value);
+      // Usually known from the request's own operations: no second call to the limiter.
+      const known = session.rateLimit.state;
+      if (known) return setHeaders(response.headers, session, known);
+      return stateOf(session).then(
+        (state) => {
+          if (state) setHeaders(response.headers, session, state);
         },
         () => {}, // the limiter is down: the answer itself already says so
       );

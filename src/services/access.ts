@@ -39,29 +39,29 @@ export interface RateLimitView {
   resetAt: Date | null;
   /** When the next operation will be admitted: now unless remaining is 0. */
   nextAdmissionAt: Date;
-  /** When `remaining` next goes up: the oldest counted operation leaves the window (null: none counted). */
-  nextExpiryAt: Date | null;
+  /** Seconds until `remaining` next goes up (the oldest counted operation leaves the window); 0 if none counted. */
+  resetSeconds: number;
 }
 
-export function rateLimitView(state: RateLimitState, limits: Limits, now: number): RateLimitView {
+/** The account's limit as clients see it, from the limiter's state (times on the limiter's clock). */
+export function rateLimitView(state: RateLimitState, limits: Limits): RateLimitView {
   const remaining = Math.max(0, limits.accountMax - state.used);
   return {
     limit: limits.accountMax,
     remaining,
     windowSeconds: limits.windowSeconds,
     resetAt: state.resetAt === null ? null : new Date(state.resetAt),
-    nextAdmissionAt: new Date(remaining > 0 || state.nextExpiryAt === null ? now : state.nextExpiryAt),
-    nextExpiryAt: state.nextExpiryAt === null ? null : new Date(state.nextExpiryAt),
+    nextAdmissionAt: new Date(remaining > 0 || state.nextExpiryAt === null ? state.at : state.nextExpiryAt),
+    resetSeconds: state.nextExpiryAt === null ? 0 : Math.max(0, Math.ceil((state.nextExpiryAt - state.at) / 1000)),
   };
 }
 
-/** The account's rate limit now, without counting anything. */
-export async function currentRateLimit(session: Session, accountId: string): Promise<RateLimitView> {
+/** The account's rate-limit state now, without counting anything. */
+export async function currentRateLimit(session: Session, accountId: string): Promise<RateLimitState> {
   const { clock, rateLimiter, limits } = session.deps;
-  const now = clock.now();
-  const view = rateLimitView(await rateLimiter.state(accountRateRule(accountId, limits), now), limits, now);
-  session.noteRateLimit(view);
-  return view;
+  const state = await rateLimiter.state(accountRateRule(accountId, limits), clock.now());
+  session.noteRateLimit(state);
+  return state;
 }
 
 export function accountRateRule(accountId: string, limits: Limits): RateLimitRule {
@@ -99,12 +99,17 @@ export async function admit(session: Session, rule: AccessRule): Promise<Account
     if (rule.scheduleId !== undefined) rules.push(scheduleRateRule(account.id, rule.scheduleId, limits));
     const admission = await rateLimiter.consume(rules, now);
     if (!admission.admitted) {
-      const { scope, limit } = admission.rule;
+      const { scope, limit, windowMs } = admission.rule;
       const retryAfterSeconds = Math.max(1, Math.ceil(admission.retryAfterMs / 1000));
       session.noteRetryAfter(retryAfterSeconds);
+      // Refused by the account's own limit: its state is known without asking again.
+      if (scope === 'ACCOUNT') {
+        const nextExpiryAt = now + admission.retryAfterMs;
+        session.noteRateLimit({ used: limit, nextExpiryAt, resetAt: nextExpiryAt + windowMs, at: now });
+      }
       throw new RateLimitedError(scope, limit, limits.windowSeconds, retryAfterSeconds);
     }
-    session.noteRateLimit(rateLimitView(admission.state, limits, now));
+    session.noteRateLimit(admission.state);
   }
   if (rule.consumesQuota) {
     // A fast refusal from the request's snapshot; the transaction that

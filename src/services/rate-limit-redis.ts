@@ -41,13 +41,13 @@ local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 return {1, redis.call('ZCARD', KEYS[1]), tonumber(oldest[2]), now}
 `;
 
-// ARGV: now (as above), window (ms). Returns {count, oldest or -1, newest or -1}.
+// ARGV: now (as above), window (ms). Returns {count, oldest or -1, newest or -1, now}.
 const STATE = `${NOW}redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[2]))
 local count = redis.call('ZCARD', KEYS[1])
-if count == 0 then return {0, -1, -1} end
+if count == 0 then return {0, -1, -1, now} end
 local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 local newest = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
-return {count, tonumber(oldest[2]), tonumber(newest[2])}
+return {count, tonumber(oldest[2]), tonumber(newest[2]), now}
 `;
 
 type Scripted = Redis & {
@@ -95,14 +95,14 @@ export class RedisRateLimiter implements RateLimiter {
     if (answer[0] === 1) {
       const [, used, oldest, at] = answer as [1, number, number, number];
       const windowMs = rules[0]!.windowMs;
-      return { admitted: true, state: { used, nextExpiryAt: oldest + windowMs, resetAt: at + windowMs } };
+      return { admitted: true, state: { used, nextExpiryAt: oldest + windowMs, resetAt: at + windowMs, at } };
     }
     const [, index, retryAfterMs] = answer as [0, number, number];
     return { admitted: false, rule: rules[index - 1]!, retryAfterMs };
   }
 
   async state(rule: RateLimitRule, now: number): Promise<RateLimitState> {
-    const [used, oldest, newest] = await this.#redis.rateLimitState(
+    const [used, oldest, newest, at] = await this.#redis.rateLimitState(
       this.#prefix + rule.key,
       this.#clock(now),
       rule.windowMs,
@@ -111,6 +111,7 @@ export class RedisRateLimiter implements RateLimiter {
       used: used!,
       nextExpiryAt: oldest! < 0 ? null : oldest! + rule.windowMs,
       resetAt: newest! < 0 ? null : newest! + rule.windowMs,
+      at: at!,
     };
   }
 

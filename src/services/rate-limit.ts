@@ -29,6 +29,8 @@ export interface RateLimitState {
   nextExpiryAt: number | null;
   /** When every counted operation has left the window (null when none). */
   resetAt: number | null;
+  /** The limiter's own clock when it answered (Redis's, on Redis): the times above are on it. */
+  at: number;
 }
 
 export interface RateLimiter {
@@ -68,11 +70,12 @@ class SlidingLog {
   }
 }
 
-function stateOf(log: SlidingLog, windowMs: number): RateLimitState {
+function stateOf(log: SlidingLog, windowMs: number, at: number): RateLimitState {
   return {
     used: log.size,
     nextExpiryAt: log.size ? log.at(0) + windowMs : null,
     resetAt: log.size ? log.at(log.size - 1) + windowMs : null,
+    at,
   };
 }
 
@@ -93,11 +96,11 @@ export class MemoryRateLimiter implements RateLimiter {
       }
     }
     for (const log of logs) log.times.push(now);
-    return { admitted: true, state: stateOf(logs[0]!, rules[0]!.windowMs) };
+    return { admitted: true, state: stateOf(logs[0]!, rules[0]!.windowMs, now) };
   }
 
   async state(rule: RateLimitRule, now: number): Promise<RateLimitState> {
-    return stateOf(this.#log(rule, now), rule.windowMs);
+    return stateOf(this.#log(rule, now), rule.windowMs, now);
   }
 
   async ping() {}

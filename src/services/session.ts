@@ -4,12 +4,11 @@ import DataLoader from 'dataloader';
 import type { Limits } from '../config.js';
 import type { Database } from '../db/client.js';
 import type { Account, Task } from '../db/models.js';
-import type { RateLimitView } from './access.js';
 import { hashApiKey } from './api-keys.js';
 import type { Clock } from './clock.js';
 import { UnauthorizedError } from './errors.js';
 import { MAX_API_KEY_LENGTH } from './input-limits.js';
-import type { RateLimiter } from './rate-limit.js';
+import type { RateLimiter, RateLimitState } from './rate-limit.js';
 
 /** What every service needs; built once per process. */
 export interface Deps {
@@ -28,8 +27,8 @@ export interface Caller {
 
 /** What a request learnt of its account's rate limit (for the RateLimit-* headers). */
 export interface RateLimitNotes {
-  /** The account's limit after this request's last counted operation (fewest remaining). */
-  view: RateLimitView | undefined;
+  /** The account's state after this request's operations (the most used seen). */
+  state: RateLimitState | undefined;
   /** The longest `retryAfterSeconds` of this request's refused operations; 0 if none. */
   retryAfterSeconds: number;
 }
@@ -37,7 +36,7 @@ export interface RateLimitNotes {
 export class Session {
   #caller: Promise<Caller> | undefined;
   #tasks: DataLoader<string, Task | null> | undefined;
-  readonly rateLimit: RateLimitNotes = { view: undefined, retryAfterSeconds: 0 };
+  readonly rateLimit: RateLimitNotes = { state: undefined, retryAfterSeconds: 0 };
 
   constructor(
     readonly deps: Deps,
@@ -55,9 +54,9 @@ export class Session {
     return this.apiKey !== undefined;
   }
 
-  noteRateLimit(view: RateLimitView): void {
-    const known = this.rateLimit.view;
-    if (!known || view.remaining <= known.remaining) this.rateLimit.view = view;
+  noteRateLimit(state: RateLimitState): void {
+    const known = this.rateLimit.state;
+    if (!known || state.used >= known.used) this.rateLimit.state = state;
   }
 
   noteRetryAfter(seconds: number): void {

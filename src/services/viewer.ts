@@ -1,5 +1,5 @@
 import type { Account, Billing, Plan } from '../db/models.js';
-import { admit, currentRateLimit, type RateLimitView, VIEWER } from './access.js';
+import { admit, currentRateLimit, type RateLimitView, rateLimitView, VIEWER } from './access.js';
 import { type QuotaState, quotaOf } from './quota.js';
 import type { Session } from './session.js';
 
@@ -17,7 +17,7 @@ export interface Viewer {
 /** The caller's account with its quota and rate-limit state; reading it is never counted. */
 export async function viewer(session: Session): Promise<Viewer> {
   const account: Account = await admit(session, VIEWER);
-  const rateLimit = await currentRateLimit(session, account.id);
+  const rateLimit = rateLimitView(await currentRateLimit(session, account.id), session.deps.limits);
   return {
     id: account.id,
     name: account.name,

@@ -35,7 +35,7 @@ export function rateLimiterContract(name: string, create: () => RateLimiter) {
       expect(await limiter.consume([r], 30_000)).toMatchObject({ admitted: false, retryAfterMs: 30_000 });
       expect((await limiter.consume([r], 60_000)).admitted).toBe(true); // the 0s one left
       expect(await limiter.consume([r], 60_001)).toMatchObject({ admitted: false, retryAfterMs: 9_999 });
-      expect(await limiter.state(r, 60_001)).toEqual({ used: 3, nextExpiryAt: 70_000, resetAt: 120_000 });
+      expect(await limiter.state(r, 60_001)).toEqual({ used: 3, nextExpiryAt: 70_000, resetAt: 120_000, at: 60_001 });
       await limiter.close();
     });
 
