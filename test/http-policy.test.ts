@@ -3,6 +3,7 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../src/app.js';
 import { ConfigError, loadConfig } from '../src/config.js';
+import { yogaLogger } from '../src/http/error-log.js';
 import { createLogger } from '../src/logger.js';
 import { createHarness, type Harness } from './helpers/harness.js';
 
@@ -23,7 +24,10 @@ describe('CORS', () => {
   const preflight = (app: ReturnType<typeof createApp>, origin: string) =>
     request(app, origin, {
       method: 'OPTIONS',
-      headers: { 'access-control-request-method': 'POST', 'access-control-request-headers': 'x-access-key' },
+      headers: {
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'content-type, x-access-key, traceparent, apollographql-client-name',
+      },
     });
 
   it('by default allows any origin, never with credentials (keys travel in headers, not cookies)', async () => {
@@ -36,7 +40,10 @@ describe('CORS', () => {
     );
     const pre = await preflight(h.app, 'https://evil.example');
     expect(pre.status).toBe(204);
-    expect(pre.headers.get('access-control-allow-headers')).toContain('X-Access-Key');
+    // Whatever headers the page asks to send (tracing, Apollo's), safe without credentials.
+    expect(pre.headers.get('access-control-allow-headers')).toBe(
+      'content-type, x-access-key, traceparent, apollographql-client-name',
+    );
     expect(pre.headers.get('access-control-allow-methods')).toBe('GET, POST');
     expect(pre.headers.get('access-control-allow-credentials')).toBeNull();
   });
@@ -51,12 +58,16 @@ describe('CORS', () => {
     for (const origin of ['https://app.example.com', 'http://localhost:5173']) {
       const res = await request(app, origin);
       expect(res.headers.get('access-control-allow-origin')).toBe(origin);
+      // The answer depends on Origin: no shared cache may hand it to another origin.
+      expect(res.headers.get('vary')).toMatch(/\bOrigin\b/);
       expect(res.headers.get('access-control-allow-credentials')).toBeNull();
       expect((await preflight(app, origin)).headers.get('access-control-allow-origin')).toBe(origin);
     }
     // Not `null` either: a sandboxed page's origin is "null".
     for (const origin of ['https://evil.example', 'null', 'https://app.example.com.evil.example']) {
-      expect((await request(app, origin)).headers.get('access-control-allow-origin')).toBeNull();
+      const res = await request(app, origin);
+      expect(res.headers.get('access-control-allow-origin')).toBeNull();
+      expect(res.headers.get('vary')).toMatch(/\bOrigin\b/);
       expect((await preflight(app, origin)).headers.get('access-control-allow-origin')).toBeNull();
     }
   });
@@ -127,6 +138,27 @@ describe('logs', () => {
     expect(JSON.stringify(mine[0])).not.toMatch(/stack| {4}at /);
     // And the client's answer quotes only a prefix of what it sent.
     expect((await res.text()).length).toBeLessThan(1_000);
+  });
+
+  it('logs a failure yoga masks outside execution once, with its stack (yoga reports each twice)', () => {
+    const seen: Line[] = [];
+    const log = yogaLogger(
+      createLogger(
+        'info',
+        new Writable({
+          write(chunk, _e, done) {
+            seen.push(JSON.parse(String(chunk)) as Line);
+            done();
+          },
+        }),
+      ),
+    );
+    const failure = new Error('boom outside execution');
+    log.error(failure);
+    log.error(failure);
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toMatchObject({ level: 50, msg: 'unexpected error (masked)' });
+    expect(seen[0]!.err!.stack).toContain('boom outside execution');
   });
 
   it('logs an unexpected failure once, at error, with its stack and request id', async () => {
