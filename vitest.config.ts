@@ -46,7 +46,14 @@ function executable(file: string): boolean {
 }
 
 const REDIS_SUITES = ['test/**/*.redis.test.ts'];
-const SQLITE_ONLY = ['test/**/*.browser.test.ts', 'test/schema.test.ts', 'test/suite-setup.test.ts'];
+const SQLITE_ONLY = [
+  'test/**/*.browser.test.ts',
+  'test/schema.test.ts',
+  'test/suite-setup.test.ts',
+  // They open SQLite files of their own whichever database the project tests.
+  'test/sqlite-lock.test.ts',
+  'test/sqlite-file.test.ts',
+];
 
 export default defineConfig(async () => {
   const [postgres, redis] = await Promise.all([reachable(POSTGRES_URL), reachable(REDIS_URL)]);

@@ -3,19 +3,18 @@
 import type { SqlDriverAdapter } from '@prisma/driver-adapter-utils';
 import type { MigrationList } from '@prisma/schema-engine-wasm';
 import { migrationAdapterFor } from './adapter.js';
-import { migrationsDir, schemaPaths } from './paths.js';
+import { migrationsDir, providerOf, schemaPaths } from './paths.js';
 import { ensurePostgresSchema } from './postgres.js';
 import { NO_FILTER, readMigrationList, readSchemaFiles, withSchemaEngine } from './schema-engine.js';
 
 /** Migrates the database at `url`; returns the names of the migrations it applied. */
 export async function migrateDatabase(url: string): Promise<string[]> {
-  const { provider } = migrationAdapterFor(url);
+  const provider = providerOf(url);
   if (provider === 'postgresql') await ensurePostgresSchema(url);
   const migrationsList = await readMigrationList(migrationsDir(provider));
   // The engine holds SQLite's file in EXCLUSIVE locking mode while it runs, which
   // fails against a server that has the file open: start it only when needed.
   if (await upToDate(url, migrationsList)) return [];
-  // A fresh adapter: checking disposed the first one's PostgreSQL pool.
   const { adapter } = migrationAdapterFor(url);
   return withSchemaEngine(await readSchemaFiles(schemaPaths(provider)), adapter, async (engine) => {
     const { appliedMigrationNames } = await engine.applyMigrations({ migrationsList, filters: NO_FILTER });
