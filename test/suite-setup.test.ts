@@ -1,31 +1,17 @@
 // `npm test` on a fresh machine: a suite that needs an outside program the
 // machine lacks is skipped with a loud notice; with REQUIRE_SERVICES=1 (CI)
 // the run fails instead. Shown by listing the suite as vitest would run it.
-import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { run } from './helpers/run.js';
 
-function vitestList(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      'npx',
-      ['vitest', 'list', '--project', 'sqlite', 'test/graphiql.browser.test.ts', 'test/cron-cache.test.ts'],
-      {
-        cwd: new URL('..', import.meta.url),
-        // Not the parent run's own markers (the notice is printed once per run).
-        env: { ...process.env, TEST_NOTICE_SHOWN: '', REQUIRE_SERVICES: '', ...env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let output = '';
-    child.stdout.on('data', (d) => {
-      output += d;
-    });
-    child.stderr.on('data', (d) => {
-      output += d;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, output }));
-  });
+async function vitestList(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+  const { code, stdout, stderr } = await run(
+    'npx',
+    ['vitest', 'list', '--project', 'sqlite', 'test/graphiql.browser.test.ts', 'test/cron-cache.test.ts'],
+    // Not the parent run's own markers (the notice is printed once per run).
+    { TEST_NOTICE_SHOWN: '', REQUIRE_SERVICES: '', ...env },
+  );
+  return { code, output: stdout + stderr };
 }
 
 describe('a suite whose outside program is missing (Chromium here)', () => {

@@ -13,11 +13,16 @@ export interface Ran {
 
 /** Runs an npm script the way an operator would, in the project folder. */
 export function npmRun(args: string[], env: Record<string, string>): Promise<Ran> {
+  return run('npm', ['run', '--silent', ...args], { NODE_ENV: 'test', ...env });
+}
+
+/** Runs a command in the project folder to its end, with this environment added. */
+export function run(command: string, args: string[], env: Record<string, string>): Promise<Ran> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
-    const child = spawn('npm', ['run', '--silent', ...args], {
+    const child = spawn(command, args, {
       cwd: projectDir,
-      env: { ...process.env, NODE_ENV: 'test', ...env },
+      env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
