@@ -1,7 +1,5 @@
 // Real clients over real HTTP: Apollo Client (InMemoryCache with the generated
 // possibleTypes) and urql (Graphcache with the generated introspection).
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   CancelScheduleDocument,
@@ -14,20 +12,20 @@ import {
 import { createApolloClient } from './clients/apollo.js';
 import { createUrqlClient } from './clients/urql.js';
 import { createHarness, type Harness, narrow } from './helpers/harness.js';
+import { type Listening, listen } from './helpers/socket.js';
 
 let h: Harness;
-let server: Server;
+let server: Listening;
 let url: string;
 
 beforeAll(async () => {
   h = await createHarness({ limits: { accountMax: 10 } });
-  server = createServer(h.app);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
+  server = await listen(h.app);
+  url = server.url;
 });
 afterEach(() => h.clock.advance(61));
 afterAll(async () => {
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await server.close();
   await h.close();
 });
 

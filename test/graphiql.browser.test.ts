@@ -3,8 +3,6 @@
 // example query with the demo key, and show the task.
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
@@ -12,13 +10,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { createRuntime, type Runtime } from '../src/runtime.js';
+import { type Listening, listen } from './helpers/socket.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = new URL('../test-results/', import.meta.url);
 
 let dir: string;
 let runtime: Runtime;
-let server: Server;
+let server: Listening | undefined;
 let origin: string;
 let browser: Browser;
 
@@ -31,9 +30,8 @@ beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'graphiql-'));
   const config = loadConfig({ NODE_ENV: 'development', DATABASE_URL: `file:${path.join(dir, 'app.db')}` });
   runtime = await createRuntime(config, createLogger('silent'));
-  server = createServer(runtime.app);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server = await listen(runtime.app);
+  origin = server.origin;
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
@@ -51,7 +49,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  await server?.close();
   await runtime?.close();
   if (dir) await rm(dir, { recursive: true, force: true });
 });

@@ -4,8 +4,6 @@
 // `originalError` extension: every response goes through `answered`
 // (helpers/hostile.ts). Regression suite for the operation-selection,
 // nesting, amplification and echo bugs found by probing the running server.
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { getIntrospectionQuery } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHarness, type Harness } from './helpers/harness.js';
@@ -18,6 +16,7 @@ import {
   preview,
   RAW_CONTROL,
 } from './helpers/hostile.js';
+import { type Listening, listen } from './helpers/socket.js';
 
 let h: Harness;
 beforeAll(async () => {
@@ -346,14 +345,13 @@ describe('amplification is bounded', () => {
   });
 
   describe('over a real socket', () => {
-    let server: Server;
+    let server: Listening;
     let url: string;
     beforeAll(async () => {
-      server = createServer(h.app);
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-      url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
+      server = await listen(h.app);
+      url = server.url;
     });
-    afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    afterAll(() => server.close());
 
     const send = (body: unknown, key: string, headers: Record<string, string> = {}) =>
       fetch(url, {

@@ -2,24 +2,22 @@
 // against the app on a real socket, without a key and with a valid key on
 // every audit request. Every MUST and SHOULD audit must pass; along the way,
 // no audit request may get a 5xx or a response that leaks internals.
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { type AuditResult, auditServer, serverAudits } from 'graphql-http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHarness, type Harness } from './helpers/harness.js';
 import { answered } from './helpers/hostile.js';
+import { type Listening, listen } from './helpers/socket.js';
 
 let h: Harness;
-let server: Server;
+let server: Listening;
 let url: string;
 beforeAll(async () => {
   h = await createHarness();
-  server = createServer(h.app);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
+  server = await listen(h.app);
+  url = server.url;
 });
 afterAll(async () => {
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await server.close();
   await h.close();
 });
 

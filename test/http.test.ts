@@ -1,11 +1,11 @@
 // The HTTP door: hostile or broken input gets a standard GraphQL error with a
 // 4xx (or 200), never a 5xx; unexpected failures are masked and logged.
-import { createServer, type Server } from 'node:http';
-import { type AddressInfo, connect } from 'node:net';
+import { connect } from 'node:net';
 import { getIntrospectionQuery, print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TaskDocument, TasksDocument, ViewerDocument } from '../src/generated/client/graphql.js';
 import { createHarness, type Harness, narrow } from './helpers/harness.js';
+import { type Listening, listen } from './helpers/socket.js';
 
 let h: Harness;
 beforeAll(async () => {
@@ -185,14 +185,13 @@ describe('GraphiQL', () => {
 });
 
 describe('over a real socket', () => {
-  let server: Server;
+  let server: Listening;
   let url: string;
   beforeAll(async () => {
-    server = createServer(h.app);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
+    server = await listen(h.app);
+    url = server.url;
   });
-  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  afterAll(() => server.close());
 
   it('answers queries and mutations', async () => {
     const { id, key } = await h.account({ name: 'socket' });
