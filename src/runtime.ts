@@ -10,6 +10,7 @@ import { seedDemo } from './services/demo.js';
 import { MemoryRateLimiter, type RateLimiter } from './services/rate-limit.js';
 import { RedisRateLimiter } from './services/rate-limit-redis.js';
 import type { Deps } from './services/session.js';
+import { planMissingRuns } from './services/tasks/plan-missing.js';
 
 export interface Runtime {
   app: App;
@@ -42,6 +43,8 @@ export async function createRuntime(config: Config, logger: Logger, options: Run
         : new MemoryRateLimiter()),
     limits: config.limits,
   };
+  const planned = await planMissingRuns(db, deps.clock.now());
+  if (planned > 0) logger.info({ tasks: planned }, 'planned the next run of tasks that had none');
   const demo = config.env === 'production' ? null : await seedDemo(db, deps.clock.now());
   let draining = false;
   const app = createApp({

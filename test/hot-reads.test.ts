@@ -38,7 +38,7 @@ describe('hot reads', () => {
     const other = await h.account();
     const ids = await h.tasks(id, [
       { status: 'ACTIVE' },
-      { status: 'CREATE_PENDING', inProgress: true, enabled: false, api: 'PDF' },
+      { status: 'CREATE_PENDING', inProgress: true, api: 'PDF', version: 7 },
       { status: 'NON_EXISTING', createdAt: new Date(Date.UTC(2025, 1, 2, 3, 4, 5, 6)) },
     ]);
     await h.db.transaction((tx) =>
@@ -57,7 +57,15 @@ describe('hot reads', () => {
       runs: 42,
       lastRunAt: new Date(Date.UTC(2026, 5, 1, 0, 0, 0, 1)),
     });
-    expect(fast.find((t) => t.id === ids[1])).toMatchObject({ inProgress: true, enabled: false, api: 'PDF' });
+    expect(fast.find((t) => t.id === ids[1])).toMatchObject({
+      inProgress: true,
+      api: 'PDF',
+      version: 7,
+      nextRunAt: null,
+    });
+    expect((fast as { id: string; nextRunAt: Date | null }[]).find((t) => t.id === ids[0])?.nextRunAt).toEqual(
+      new Date('2026-06-16T00:00:00.000Z'),
+    );
   });
 
   it('page like Prisma for every filter and cursor, ties on createdAt included', async () => {
@@ -70,7 +78,6 @@ describe('hot reads', () => {
         createdAt: i % 3 === 0 ? same : new Date(Date.UTC(2026, 2, 1, 0, 0, i)),
         status: (['ACTIVE', 'PAUSED', 'ERROR'] as const)[i % 3],
         api: (['PDF', 'SCRAPE'] as const)[i % 2],
-        enabled: i % 4 !== 0,
       })),
     );
     const reference = prismaHotReads(h.db.read);
@@ -79,6 +86,8 @@ describe('hot reads', () => {
       { status: 'ACTIVE' as const },
       { api: 'PDF' as const, enabled: true },
       { enabled: false },
+      { enabled: true, status: 'PAUSED' as const },
+      { enabled: false, status: 'ERROR' as const },
       { after: { createdAt: same, id: 'pg-06' } },
       { after: { createdAt: new Date(Date.UTC(2026, 2, 1, 0, 0, 5)), id: 'pg-05' }, status: 'PAUSED' as const },
     ];

@@ -64,16 +64,16 @@ describe('hot writes', () => {
       frequency: 'CUSTOM' as const,
       crontab: '30 2 * * 1-5',
       timezone: 'Europe/Paris',
-      enabled: false,
       status: 'PAUSED' as const,
       createdAt: new Date(Date.UTC(2026, 3, 4, 5, 6, 7, 891)),
+      nextRunAt: null,
     });
     const [hot, prisma] = await Promise.all([
       h.db.write((w) => w.insertTask(task(a.id, 'ins-hot'))),
       h.db.transaction((tx) => prismaHotWrites(tx).insertTask(task(b.id, 'ins-prisma'))),
     ]);
     expect(without(hot, 'id', 'accountId')).toEqual(without(prisma, 'id', 'accountId'));
-    expect(hot).toMatchObject({ inProgress: false, lastRunAt: null, runs: 0, enabled: false });
+    expect(hot).toMatchObject({ inProgress: false, lastRunAt: null, runs: 0, version: 1, nextRunAt: null });
     expect(await h.db.read.task.findUnique({ where: { id: 'ins-hot' } })).toEqual(hot);
     // The read paths see it exactly as Prisma does, including its time.
     expect(await h.db.hot.tasksByIds(a.id, ['ins-hot'])).toEqual([hot]);
@@ -102,7 +102,7 @@ describe('hot writes', () => {
     }
   });
 
-  it('read task states and change a status only from the expected one, like Prisma', async () => {
+  it('read task states and a task, and change a task only at the version read, like Prisma', async () => {
     const [a, b] = await twins({}, { status: 'PAUSED', inProgress: true });
     const states = (w: HotWrites, s: typeof a, other: typeof a) =>
       w.taskStates(s!.accountId, [s!.id, other!.id, 'missing', s!.id]);
@@ -113,14 +113,31 @@ describe('hot writes', () => {
     expect(hotStates).toEqual([{ id: a!.id, status: 'PAUSED', inProgress: true }]);
     expect(prismaStates).toEqual([{ id: b!.id, status: 'PAUSED', inProgress: true }]);
     expect(await both((w) => w.taskStates(a!.accountId, [b!.id]))).toEqual([[], []]);
-    const to = { status: 'CANCELLED' as const, enabled: false };
-    expect(await both((w) => w.setTaskStatusIf(a!.accountId, a!.id, 'ACTIVE', to))).toEqual([null, null]);
+    const [readHot, readPrisma] = await Promise.all([
+      h.db.write((w) => w.taskById(a!.accountId, a!.id)),
+      h.db.transaction((tx) => prismaHotWrites(tx).taskById(b!.accountId, b!.id)),
+    ]);
+    expect(without(readHot, 'id', 'accountId')).toEqual(without(readPrisma, 'id', 'accountId'));
+    expect(readHot).toEqual(await h.db.read.task.findUnique({ where: { id: a!.id } }));
+    expect(await both((w) => w.taskById(a!.accountId, b!.id))).toEqual([null, null]);
+    const to = {
+      name: 'renamed',
+      api: 'PDF' as const,
+      query: 'url=x',
+      frequency: 'CUSTOM' as const,
+      crontab: '30 2 * * *',
+      timezone: 'America/New_York',
+      status: 'ACTIVE' as const,
+      nextRunAt: new Date(Date.UTC(2026, 2, 8, 7, 0, 0, 0)),
+    };
+    // Not at the version read: nothing changes.
+    expect(await both((w) => w.updateTaskIf(a!.accountId, a!.id, 2, to))).toEqual([null, null]);
     const [hot, prisma] = await Promise.all([
-      h.db.write((w) => w.setTaskStatusIf(a!.accountId, a!.id, 'PAUSED', to)),
-      h.db.transaction((tx) => prismaHotWrites(tx).setTaskStatusIf(b!.accountId, b!.id, 'PAUSED', to)),
+      h.db.write((w) => w.updateTaskIf(a!.accountId, a!.id, 1, to)),
+      h.db.transaction((tx) => prismaHotWrites(tx).updateTaskIf(b!.accountId, b!.id, 1, to)),
     ]);
     expect(without(hot, 'id', 'accountId')).toEqual(without(prisma, 'id', 'accountId'));
-    expect(hot).toMatchObject({ id: a!.id, status: 'CANCELLED', enabled: false, inProgress: true, createdAt });
+    expect(hot).toMatchObject({ id: a!.id, ...to, version: 2, inProgress: true, createdAt });
     expect(await h.db.read.task.findUnique({ where: { id: a!.id } })).toEqual(hot);
   });
 

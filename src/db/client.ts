@@ -39,10 +39,21 @@ export interface TaskPageQuery {
   accountId: string;
   status?: Task['status'] | null;
   api?: Task['api'] | null;
+  /** true: only ACTIVE tasks; false: all others. */
   enabled?: boolean | null;
   /** Only tasks strictly after this position in the order. */
   after?: { createdAt: Date; id: string } | null;
   take: number;
+}
+
+/** The filter of a page of tasks as a Prisma condition (`enabled` is status = ACTIVE). */
+export function taskFilterWhere({ accountId, status, api, enabled }: Omit<TaskPageQuery, 'after' | 'take'>) {
+  const where: Prisma.TaskWhereInput = { accountId };
+  if (api) where.api = api;
+  if (status && enabled != null && (status === 'ACTIVE') !== enabled) where.id = { in: [] };
+  else if (status) where.status = status;
+  else if (enabled != null) where.status = enabled ? 'ACTIVE' : { not: 'ACTIVE' };
+  return where;
 }
 
 /** The hot reads through Prisma's typed API (PostgreSQL, and the reference for SQLite's). */
@@ -50,11 +61,8 @@ export function prismaHotReads(db: Db): HotReads {
   return {
     accountByKeyHash: (keyHash) => db.account.findFirst({ where: { apiKeys: { some: { keyHash, revokedAt: null } } } }),
     tasksByIds: (accountId, ids) => db.task.findMany({ where: { accountId, id: { in: [...ids] } } }),
-    taskPage: ({ accountId, status, api, enabled, after, take }) => {
-      const where: Prisma.TaskWhereInput = { accountId };
-      if (status) where.status = status;
-      if (api) where.api = api;
-      if (enabled != null) where.enabled = enabled;
+    taskPage: ({ after, take, ...filter }) => {
+      const where = taskFilterWhere(filter);
       if (after)
         where.OR = [{ createdAt: { lt: after.createdAt } }, { createdAt: after.createdAt, id: { lt: after.id } }];
       return db.task.findMany({ where, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], take });
@@ -65,12 +73,18 @@ export function prismaHotReads(db: Db): HotReads {
 /** The account's quota counters after a change. */
 export type QuotaRow = Pick<Account, 'quotaUsed' | 'quotaLimit' | 'quotaResetAt'>;
 
-/** A task as created: not in progress, never run. */
-export type NewTask = Omit<Task, 'inProgress' | 'lastRunAt' | 'runs'>;
+/** A task as created: not in progress, never run, version 1. */
+export type NewTask = Omit<Task, 'inProgress' | 'lastRunAt' | 'runs' | 'version'>;
+
+/** What a change of a task may set (the rest is the runs' bookkeeping). */
+export type TaskChanges = Pick<
+  Task,
+  'name' | 'api' | 'query' | 'frequency' | 'crontab' | 'timezone' | 'status' | 'nextRunAt'
+>;
 
 /**
- * The row changes of the task mutations (createTask, deleteTask, deleteTasks,
- * cancelSchedule) and the quota each consumes, inside one transaction. Plain data operations: the
+ * The row changes of the task mutations (create, update, pause, resume,
+ * cancel, delete, deleteTasks) and the quota each consumes, inside one transaction. Plain data operations: the
  * decisions (what to charge, which status may change, which error to give)
  * stay in the services. On SQLite they bypass Prisma for the same reason the
  * hot reads do (see sqlite-writes.ts).
@@ -85,13 +99,14 @@ export interface HotWrites {
   deleteIdleTasks(accountId: string, ids: readonly string[]): Promise<number>;
   /** The account's tasks among `ids` (any order; missing ids are absent). */
   taskStates(accountId: string, ids: readonly string[]): Promise<Pick<Task, 'id' | 'status' | 'inProgress'>[]>;
-  /** Sets status and enabled only if the status is still `from`; the changed task, or null. */
-  setTaskStatusIf(
-    accountId: string,
-    id: string,
-    from: Task['status'],
-    to: Pick<Task, 'status' | 'enabled'>,
-  ): Promise<Task | null>;
+  /** One of the account's tasks, in full; null when it has none with this id. */
+  taskById(accountId: string, id: string): Promise<Task | null>;
+  /**
+   * Writes the task's changeable fields and bumps its version, only if its
+   * version is still `version` (nothing changed since it was read); the
+   * changed task, or null.
+   */
+  updateTaskIf(accountId: string, id: string, version: number, next: TaskChanges): Promise<Task | null>;
 }
 
 /** The hot writes inside a Prisma transaction (PostgreSQL, and the reference for SQLite's). */
@@ -111,8 +126,19 @@ export function prismaHotWrites(tx: Tx): HotWrites {
         where: { id: { in: [...ids] }, accountId },
         select: { id: true, status: true, inProgress: true },
       }),
-    setTaskStatusIf: async (accountId, id, from, to) =>
-      (await tx.task.updateManyAndReturn({ where: { id, accountId, status: from }, data: to }))[0] ?? null,
+    taskById: (accountId, id) => tx.task.findFirst({ where: { id, accountId } }),
+    updateTaskIf: async (
+      accountId,
+      id,
+      version,
+      { name, api, query, frequency, crontab, timezone, status, nextRunAt },
+    ) =>
+      (
+        await tx.task.updateManyAndReturn({
+          where: { id, accountId, version },
+          data: { name, api, query, frequency, crontab, timezone, status, nextRunAt, version: { increment: 1 } },
+        })
+      )[0] ?? null,
   };
 }
 

@@ -7,11 +7,20 @@ import { migrationsDir, providerOf, schemaPaths } from './paths.js';
 import { ensurePostgresSchema } from './postgres.js';
 import { NO_FILTER, readMigrationList, readSchemaFiles, withSchemaEngine } from './schema-engine.js';
 
-/** Migrates the database at `url`; returns the names of the migrations it applied. */
-export async function migrateDatabase(url: string): Promise<string[]> {
+/**
+ * Migrates the database at `url`; returns the names of the migrations it
+ * applied. `upTo` stops after that migration (tests of a data migration
+ * start from the schema before it).
+ */
+export async function migrateDatabase(url: string, { upTo }: { upTo?: string } = {}): Promise<string[]> {
   const provider = providerOf(url);
   if (provider === 'postgresql') await ensurePostgresSchema(url);
   const migrationsList = await readMigrationList(migrationsDir(provider));
+  if (upTo !== undefined) {
+    const last = migrationsList.migrationDirectories.findIndex((m) => m.path === upTo);
+    if (last < 0) throw new Error(`No migration named ${upTo}`);
+    migrationsList.migrationDirectories = migrationsList.migrationDirectories.slice(0, last + 1);
+  }
   // The engine holds SQLite's file in EXCLUSIVE locking mode while it runs, which
   // fails against a server that has the file open: start it only when needed.
   if (await upToDate(url, migrationsList)) return [];

@@ -43,7 +43,7 @@ export function sqliteHotReads(file: string, onQuery?: (sql: string) => void): H
       WHERE accountId = @accountId
         AND (@status IS NULL OR status = @status)
         AND (@api IS NULL OR api = @api)
-        AND (@enabled IS NULL OR enabled = @enabled)
+        AND (@enabled IS NULL OR (status = 'ACTIVE') = @enabled)
         AND (@afterAt IS NULL OR createdAt < @afterAt OR (createdAt = @afterAt AND id < @afterId))
       ORDER BY createdAt DESC, id DESC
       LIMIT @take`,

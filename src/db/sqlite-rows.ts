@@ -21,16 +21,17 @@ export type TaskTuple = [
   frequency: Task['frequency'],
   crontab: string,
   timezone: string,
-  enabled: number,
   status: Task['status'],
   inProgress: number,
   createdAt: string,
   lastRunAt: string | null,
   runs: number,
+  version: number,
+  nextRunAt: string | null,
 ];
 
 export const TASK_COLUMNS =
-  'id, accountId, name, api, query, frequency, crontab, timezone, enabled, status, inProgress, createdAt, lastRunAt, runs';
+  'id, accountId, name, api, query, frequency, crontab, timezone, status, inProgress, createdAt, lastRunAt, runs, version, nextRunAt';
 
 /**
  * `FROM` for "the tasks among a JSON array of ids": each id looked up by
@@ -68,11 +69,12 @@ export function toTask(r: TaskTuple): Task {
     frequency: r[5],
     crontab: r[6],
     timezone: r[7],
-    enabled: r[8] === 1,
-    status: r[9],
-    inProgress: r[10] === 1,
-    createdAt: new Date(r[11]),
-    lastRunAt: storedDate(r[12]),
-    runs: r[13],
+    status: r[8],
+    inProgress: r[9] === 1,
+    createdAt: new Date(r[10]),
+    lastRunAt: storedDate(r[11]),
+    runs: r[12],
+    version: r[13],
+    nextRunAt: storedDate(r[14]),
   };
 }

@@ -54,8 +54,8 @@ export function sqliteWrites(
     'UPDATE Account SET quotaUsed = ?, quotaResetAt = ? WHERE id = ?',
   );
   const insert = statement<Record<string, unknown>, TaskTuple>(
-    `INSERT INTO Task (id, accountId, name, api, query, frequency, crontab, timezone, enabled, status, createdAt)
-     VALUES (@id, @accountId, @name, @api, @query, @frequency, @crontab, @timezone, @enabled, @status, @createdAt)
+    `INSERT INTO Task (id, accountId, name, api, query, frequency, crontab, timezone, status, createdAt, nextRunAt)
+     VALUES (@id, @accountId, @name, @api, @query, @frequency, @crontab, @timezone, @status, @createdAt, @nextRunAt)
      RETURNING ${TASK_COLUMNS}`,
   );
   insert.raw(true);
@@ -72,12 +72,17 @@ export function sqliteWrites(
     `SELECT t.id, t.status, t.inProgress FROM ${TASKS_BY_ID_LIST}
       WHERE t.accountId = ?`,
   );
-  const setStatus = statement<Record<string, unknown>, TaskTuple>(
-    `UPDATE Task SET status = @status, enabled = @enabled
-      WHERE id = @id AND accountId = @accountId AND status = @from
+  const byId = statement<[string, string], TaskTuple>(
+    `SELECT ${TASK_COLUMNS} FROM Task WHERE id = ? AND accountId = ?`,
+  );
+  byId.raw(true);
+  const update = statement<Record<string, unknown>, TaskTuple>(
+    `UPDATE Task SET name = @name, api = @api, query = @query, frequency = @frequency, crontab = @crontab,
+            timezone = @timezone, status = @status, nextRunAt = @nextRunAt, version = version + 1
+      WHERE id = @id AND accountId = @accountId AND version = @version
      RETURNING ${TASK_COLUMNS}`,
   );
-  setStatus.raw(true);
+  update.raw(true);
   // IMMEDIATE: take the write lock at BEGIN, so reads inside the transaction
   // see the state the writes will change.
   const begin = statement<[]>('BEGIN IMMEDIATE');
@@ -102,7 +107,11 @@ export function sqliteWrites(
     },
     insertTask: async (task: NewTask) => {
       insert.log();
-      const row = insert.get({ ...task, enabled: task.enabled ? 1 : 0, createdAt: storedTime(task.createdAt) });
+      const row = insert.get({
+        ...task,
+        createdAt: storedTime(task.createdAt),
+        nextRunAt: task.nextRunAt && storedTime(task.nextRunAt),
+      });
       if (!row) throw new Error(`insertTask: ${task.id} was not inserted`);
       return toTask(row);
     },
@@ -116,9 +125,26 @@ export function sqliteWrites(
         .all(JSON.stringify(ids), accountId)
         .map((r) => ({ id: r.id, status: r.status, inProgress: r.inProgress === 1 }));
     },
-    setTaskStatusIf: async (accountId, id, from, to) => {
-      setStatus.log();
-      const row = setStatus.get({ id, accountId, from, status: to.status, enabled: to.enabled ? 1 : 0 });
+    taskById: async (accountId, id) => {
+      byId.log();
+      const row = byId.get(id, accountId);
+      return row ? toTask(row) : null;
+    },
+    updateTaskIf: async (accountId, id, version, next) => {
+      update.log();
+      const row = update.get({
+        id,
+        accountId,
+        version,
+        name: next.name,
+        api: next.api,
+        query: next.query,
+        frequency: next.frequency,
+        crontab: next.crontab,
+        timezone: next.timezone,
+        status: next.status,
+        nextRunAt: next.nextRunAt && storedTime(next.nextRunAt),
+      });
       return row ? toTask(row) : null;
     },
   };

@@ -14,6 +14,7 @@ import type { Clock } from '../../src/services/clock.js';
 import { newId } from '../../src/services/ids.js';
 import { MemoryRateLimiter, type RateLimiter } from '../../src/services/rate-limit.js';
 import type { Deps } from '../../src/services/session.js';
+import { nextRunAfter } from '../../src/services/tasks/next-run.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 
 export const DEFAULT_LIMITS: Limits = { accountMax: 60, scheduleMax: 10, windowSeconds: 60 };
@@ -33,8 +34,10 @@ export interface TaskSeed {
   name?: string;
   status?: ScheduleStatus;
   inProgress?: boolean;
-  enabled?: boolean;
   createdAt?: Date;
+  version?: number;
+  /** Default: planned from the clock when ACTIVE, as the services plan it. */
+  nextRunAt?: Date | null;
   api?: 'SCREENSHOT' | 'SCREENCAST' | 'PDF' | 'SCRAPE';
 }
 
@@ -156,20 +159,22 @@ export async function createHarness(options: HarnessOptions = {}) {
 
   let seq = 0;
   async function tasks(accountId: string, seeds: TaskSeed[]): Promise<string[]> {
-    const data = seeds.map((s) => ({
-      id: s.id ?? `t-${newId(10)}`,
-      accountId,
-      name: s.name ?? `task ${++seq}`,
-      api: s.api ?? ('SCREENSHOT' as const),
-      query: 'url=https%3A%2F%2Fexample.com',
-      frequency: 'EVERY_DAY' as const,
-      crontab: '0 0 * * *',
-      timezone: 'Etc/UTC',
-      enabled: s.enabled ?? true,
-      status: s.status ?? ('ACTIVE' as const),
-      inProgress: s.inProgress ?? false,
-      createdAt: s.createdAt ?? new Date(clock.now() - 1000 * ++seq),
-    }));
+    const data = seeds.map((s) => {
+      const schedule = { crontab: '0 0 * * *', timezone: 'Etc/UTC', status: s.status ?? ('ACTIVE' as const) };
+      return {
+        id: s.id ?? `t-${newId(10)}`,
+        accountId,
+        name: s.name ?? `task ${++seq}`,
+        api: s.api ?? ('SCREENSHOT' as const),
+        query: 'url=https%3A%2F%2Fexample.com',
+        frequency: 'EVERY_DAY' as const,
+        ...schedule,
+        inProgress: s.inProgress ?? false,
+        createdAt: s.createdAt ?? new Date(clock.now() - 1000 * ++seq),
+        version: s.version ?? 1,
+        nextRunAt: s.nextRunAt === undefined ? nextRunAfter(schedule, clock.now()) : s.nextRunAt,
+      };
+    });
     await db.transaction((tx) => tx.task.createMany({ data }));
     return data.map((d) => d.id);
   }
