@@ -15,7 +15,7 @@ export interface AccessRule {
   rateLimited: boolean;
   /** The operation may change something, so it needs quota left. */
   consumesQuota: boolean;
-  /** cancelSchedule: also counts against this schedule's own limit. */
+  /** cancel, pause and resume: also count against this schedule's own limit. */
   scheduleId?: string;
 }
 
@@ -29,6 +29,12 @@ export const WRITE: AccessRule = { requiresScalePlan: true, rateLimited: true, c
  * client can always show its plan, quota and when it may go on.
  */
 export const VIEWER: AccessRule = { requiresScalePlan: false, rateLimited: false, consumesQuota: false };
+/**
+ * Computing on client input that changes nothing (schedulePreview): any plan,
+ * like the viewer, but counted against the rate limit because each call costs
+ * the server work the client chooses.
+ */
+export const COMPUTE: AccessRule = { requiresScalePlan: false, rateLimited: true, consumesQuota: false };
 
 /** The account's rate limit as clients see it (the viewer's rateLimit, the RateLimit-* headers). */
 export interface RateLimitView {

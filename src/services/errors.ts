@@ -13,6 +13,7 @@ export const ERROR_CODES = [
   'INVALID_STATUS',
   'VALIDATION',
   'BATCH_ABORTED',
+  'CONFLICT',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
@@ -66,7 +67,7 @@ export class RateLimitedError extends AppError {
     readonly retryAfterSeconds: number,
   ) {
     super(
-      `Rate limit of ${limit} ${scope === 'ACCOUNT' ? 'operations per account' : 'cancellations per schedule'} ` +
+      `Rate limit of ${limit} ${scope === 'ACCOUNT' ? 'operations per account' : 'status changes per schedule'} ` +
         `per ${windowSeconds}s exceeded; retry in ${retryAfterSeconds}s.`,
     );
   }
@@ -115,6 +116,21 @@ export class ValidationError extends AppError {
     message: string,
   ) {
     super(message);
+  }
+}
+
+/** updateTask's expectedVersion is not the task's version: someone changed it since it was read. */
+export class ConflictError extends AppError {
+  readonly code = 'CONFLICT';
+  constructor(
+    readonly id: string,
+    readonly currentVersion: number,
+    readonly expectedVersion: number,
+  ) {
+    super(
+      `Task ${quote(id)} is at version ${currentVersion}, not ${expectedVersion}: it changed since you read it. ` +
+        'Read it again and retry with its current version.',
+    );
   }
 }
 

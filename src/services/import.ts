@@ -8,6 +8,7 @@ import { insertAccount, insertApiKey } from './accounts.js';
 import { hashApiKey } from './api-keys.js';
 import { ValidationError } from './errors.js';
 import { idProblem, MAX_API_KEY_LENGTH, MAX_NAME_LENGTH } from './input-limits.js';
+import { nextRunAfter } from './tasks/next-run.js';
 import { resolveCrontab, validateName, validateQuery, validateTimezone } from './tasks/validate.js';
 
 const PLANS = ['FREE', 'BASIC', 'GROWTH', 'SCALE'] as const satisfies readonly Plan[];
@@ -140,7 +141,9 @@ export async function importData(db: Database, data: unknown, now: number = Date
         const name = validateName(v.name);
         const query = validateQuery(v.query);
         const timezone = validateTimezone(v.timezone);
-        const crontab = resolveCrontab(v.frequency, v.crontab, timezone);
+        const crontab = resolveCrontab(v.frequency, v.crontab, timezone, now);
+        // The public API's `enabled: false` is a schedule that does not run.
+        const status = v.status === 'ACTIVE' && !v.enabled ? ('PAUSED' as const) : v.status;
         return [
           {
             id: v.id,
@@ -150,8 +153,8 @@ export async function importData(db: Database, data: unknown, now: number = Date
             frequency: v.frequency,
             crontab,
             timezone,
-            enabled: v.enabled,
-            status: v.status,
+            status,
+            nextRunAt: nextRunAfter({ crontab, timezone, status }, now),
             inProgress: v.in_progress,
             createdAt: v.created ?? new Date(now),
             lastRunAt: v.last_run ?? null,

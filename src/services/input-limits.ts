@@ -17,6 +17,10 @@ export const MAX_CURSOR_LENGTH = 320;
 export const MAX_API_KEY_LENGTH = 256;
 /** Ids per deleteTasks call. */
 export const MAX_BATCH = 1000;
+/** Planned runs asked for in one field (nextRuns, schedulePreview). */
+export const MAX_PLANNED_RUNS = 100;
+/** Planned runs computed for one request, all fields and aliases together. */
+export const MAX_PLANNED_RUNS_PER_REQUEST = 5000;
 
 /**
  * Control characters (NUL, newlines, C1) never belong in an id, a name or a

@@ -3,6 +3,7 @@ import { admit, WRITE } from '../access.js';
 import { newId } from '../ids.js';
 import { consumeQuota } from '../quota.js';
 import type { Session } from '../session.js';
+import { nextRunAfter } from './next-run.js';
 import { resolveCrontab, validateName, validateQuery, validateTimezone } from './validate.js';
 
 export interface CreateTaskInput {
@@ -12,15 +13,22 @@ export interface CreateTaskInput {
   frequency: Frequency;
   crontab?: string | null;
   timezone?: string | null;
+  /** false: created PAUSED (resumeSchedule starts it). */
   enabled?: boolean | null;
 }
 
-/** Creates a scheduled task; consumes one unit of quota. */
+/** Creates a scheduled task, ACTIVE (or PAUSED when not enabled); consumes one unit of quota. */
 export async function createTask(session: Session, input: CreateTaskInput): Promise<Task> {
   const account = await admit(session, WRITE);
+  const { db, clock } = session.deps;
   const name = validateName(input.name);
   const query = validateQuery(input.query);
   const timezone = validateTimezone(input.timezone ?? 'Etc/UTC');
+  const schedule = {
+    crontab: resolveCrontab(input.frequency, input.crontab, timezone, clock.now()),
+    timezone,
+    status: input.enabled === false ? ('PAUSED' as const) : ('ACTIVE' as const),
+  };
   const data = {
     id: session.deps.newTaskId?.() ?? newId(),
     accountId: account.id,
@@ -28,16 +36,12 @@ export async function createTask(session: Session, input: CreateTaskInput): Prom
     api: input.api,
     query,
     frequency: input.frequency,
-    crontab: resolveCrontab(input.frequency, input.crontab, timezone),
-    timezone,
-    enabled: input.enabled ?? true,
-    status: input.enabled === false ? ('PAUSED' as const) : ('ACTIVE' as const),
+    ...schedule,
   };
-  const { db, clock } = session.deps;
   const task = await db.write(async (w) => {
     const now = clock.now();
     await consumeQuota(w, account.id, 1, now);
-    return w.insertTask({ ...data, createdAt: new Date(now) });
+    return w.insertTask({ ...data, createdAt: new Date(now), nextRunAt: nextRunAfter(schedule, now) });
   });
   session.tasks(account.id).prime(task.id, task);
   return task;

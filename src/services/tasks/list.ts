@@ -1,4 +1,5 @@
-import type { Prisma, ScheduleStatus, Task, TaskApi } from '../../db/models.js';
+import { taskFilterWhere } from '../../db/client.js';
+import type { ScheduleStatus, Task, TaskApi } from '../../db/models.js';
 import { admit, READ } from '../access.js';
 import { ValidationError } from '../errors.js';
 import { checkLength, idProblem, MAX_CURSOR_LENGTH } from '../input-limits.js';
@@ -10,6 +11,7 @@ export const MAX_PAGE_SIZE = 100;
 export interface TaskFilter {
   status?: ScheduleStatus | null;
   api?: TaskApi | null;
+  /** true: only ACTIVE tasks (the ones that run); false: all others. */
   enabled?: boolean | null;
 }
 
@@ -51,19 +53,14 @@ export async function listTasks(
   }
   if (args.after) checkLength('after', args.after, MAX_CURSOR_LENGTH);
   const after = args.after ? decodeCursor(args.after) : null;
-  const filter: Prisma.TaskWhereInput = { accountId: account.id };
-  if (args.filter?.status) filter.status = args.filter.status;
-  if (args.filter?.api) filter.api = args.filter.api;
-  if (args.filter?.enabled != null) filter.enabled = args.filter.enabled;
-  const { db } = session.deps;
-  const rows = await db.hot.taskPage({
+  const filter = {
     accountId: account.id,
     status: args.filter?.status,
     api: args.filter?.api,
     enabled: args.filter?.enabled,
-    after,
-    take: first + 1,
-  });
+  };
+  const { db } = session.deps;
+  const rows = await db.hot.taskPage({ ...filter, after, take: first + 1 });
   const tasks = rows.slice(0, first);
   const loader = session.tasks(account.id);
   for (const t of tasks) loader.prime(t.id, t);
@@ -72,6 +69,6 @@ export async function listTasks(
     cursorOf: encodeCursor,
     hasNextPage: rows.length > first,
     hasPreviousPage: after !== null,
-    totalCount: () => db.read.task.count({ where: filter }),
+    totalCount: () => db.read.task.count({ where: taskFilterWhere(filter) }),
   };
 }

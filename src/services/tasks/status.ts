@@ -1,9 +1,25 @@
+// The schedule lifecycle: which status each status change starts from and
+// where it leads. The one place these rules live (GraphQL, the REST doors and
+// the admin CLI all come through the services that read them).
 import type { ScheduleStatus } from '../../db/models.js';
 import { InvalidStatusError } from '../errors.js';
 import { quote } from '../quote.js';
 
+export type StatusChange = 'cancel' | 'pause' | 'resume';
+
+export const TRANSITIONS: Record<StatusChange, { from: readonly ScheduleStatus[]; to: ScheduleStatus }> = {
+  cancel: { from: ['ACTIVE', 'PAUSED', 'CREATE_PENDING', 'ERROR'], to: 'CANCELLED' },
+  pause: { from: ['ACTIVE'], to: 'PAUSED' },
+  resume: { from: ['PAUSED', 'ERROR'], to: 'ACTIVE' },
+};
+
 /** The schedule statuses cancelSchedule accepts; CANCELLED and NON_EXISTING are final. */
-export const CANCELLABLE: readonly ScheduleStatus[] = ['ACTIVE', 'PAUSED', 'CREATE_PENDING', 'ERROR'];
+export const CANCELLABLE = TRANSITIONS.cancel.from;
+
+/** Statuses nothing leaves: such a task can only be read or deleted. */
+export const FINAL: readonly ScheduleStatus[] = ['CANCELLED', 'NON_EXISTING'];
+
+const VERB: Record<StatusChange, string> = { cancel: 'cancelled', pause: 'paused', resume: 'resumed' };
 
 export function taskInProgress(id: string, status: ScheduleStatus): InvalidStatusError {
   return new InvalidStatusError(
@@ -14,11 +30,25 @@ export function taskInProgress(id: string, status: ScheduleStatus): InvalidStatu
   );
 }
 
-export function notCancellable(id: string, status: ScheduleStatus, inProgress: boolean): InvalidStatusError {
+export function notAllowed(
+  change: StatusChange,
+  id: string,
+  status: ScheduleStatus,
+  inProgress: boolean,
+): InvalidStatusError {
   return new InvalidStatusError(
     id,
     status,
     inProgress,
-    `Schedule ${quote(id)} is ${status}; only ${CANCELLABLE.join(', ')} schedules can be cancelled.`,
+    `Schedule ${quote(id)} is ${status}; only ${TRANSITIONS[change].from.join(', ')} schedules can be ${VERB[change]}.`,
+  );
+}
+
+export function finalStatus(id: string, status: ScheduleStatus, inProgress: boolean): InvalidStatusError {
+  return new InvalidStatusError(
+    id,
+    status,
+    inProgress,
+    `Task ${quote(id)} is ${status}, which is final: it can be read or deleted, not changed.`,
   );
 }

@@ -1,4 +1,5 @@
-// Validation of task fields, shared by createTask and the admin import. Every
+// Validation of task fields, shared by createTask, updateTask, schedulePreview
+// and the admin import. Every
 // length is checked before any parsing, so no input costs more than its bound.
 import { Cron } from 'croner';
 import type { Frequency } from '../../db/models.js';
@@ -12,15 +13,10 @@ import {
   MAX_TIMEZONE_LENGTH,
 } from '../input-limits.js';
 import { quote } from '../quote.js';
-import { compiledCron } from './cron.js';
+import { compileSchedule } from '../schedule/planned-runs.js';
+import { checkAgreement, DEFAULT_CRONTAB } from './frequency.js';
 
-/** The crontab a non-custom frequency runs on when none is given. */
-export const DEFAULT_CRONTAB: Record<Exclude<Frequency, 'CUSTOM'>, string> = {
-  EVERY_MINUTE: '* * * * *',
-  EVERY_HOUR: '0 * * * *',
-  EVERY_DAY: '0 0 * * *',
-  EVERY_MONTH: '0 0 1 * *',
-};
+export { DEFAULT_CRONTAB };
 
 export function validateName(name: string): string {
   const trimmed = name.trim();
@@ -65,39 +61,38 @@ export function validateTimezone(timezone: string): string {
   return timezone.toLowerCase() === resolved.toLowerCase() ? resolved : timezone;
 }
 
-/** A five-field Unix crontab that fires at least once in the time zone. */
-export function validateCrontab(crontab: string, timezone: string): string {
+/** A five-field Unix crontab that fires again after `now` in the time zone; returned normalised. */
+export function validateCrontab(crontab: string, timezone: string, now: number): string {
   checkLength('crontab', crontab, MAX_CRONTAB_LENGTH);
   const pattern = crontab.trim().replace(/\s+/g, ' ');
   if (pattern.split(' ').length !== 5) {
     throw new ValidationError('crontab', 'crontab must have five fields: minute hour day-of-month month day-of-week.');
   }
-  let cron: Cron;
   try {
-    cron = new Cron(pattern, { timezone, paused: true });
+    new Cron(pattern, { timezone, paused: true });
   } catch (e) {
     // croner's reason names the field at fault; the pattern is quoted, bounded.
     const reason = String((e as Error).message).slice(0, 120);
     throw new ValidationError('crontab', `Invalid crontab ${quote(crontab)}: ${reason}`);
   }
-  if (!cron.nextRun()) throw new ValidationError('crontab', `crontab ${quote(crontab)} never fires.`);
+  if (compileSchedule(pattern, timezone)?.runsAfter(now, 1).length !== 1) {
+    throw new ValidationError('crontab', `crontab ${quote(crontab)} never fires.`);
+  }
   return pattern;
 }
 
-/** The crontab to store: the given one, or the frequency's default. */
-export function resolveCrontab(frequency: Frequency, crontab: string | null | undefined, timezone: string): string {
+/** The crontab to store: the given one (which must agree with the frequency), or the frequency's default. */
+export function resolveCrontab(
+  frequency: Frequency,
+  crontab: string | null | undefined,
+  timezone: string,
+  now: number,
+): string {
   if (crontab == null || crontab.trim() === '') {
     if (frequency === 'CUSTOM') throw new ValidationError('crontab', 'crontab is required when frequency is CUSTOM.');
     return DEFAULT_CRONTAB[frequency];
   }
-  return validateCrontab(crontab, timezone);
-}
-
-/** When the schedule fires next, or null if it is not running. */
-export function nextRunAt(
-  task: { crontab: string; timezone: string; enabled: boolean; status: string },
-  now: Date,
-): Date | null {
-  if (!task.enabled || task.status !== 'ACTIVE') return null;
-  return compiledCron(task.crontab, task.timezone)?.nextRun(now) ?? null;
+  const pattern = validateCrontab(crontab, timezone, now);
+  checkAgreement(frequency, pattern);
+  return pattern;
 }

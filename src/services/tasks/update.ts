@@ -1,0 +1,127 @@
+import type { Frequency, Task, TaskApi } from '../../db/models.js';
+import { admit, WRITE } from '../access.js';
+import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
+import { validateId } from '../input-limits.js';
+import { consumeQuota, lockAccount } from '../quota.js';
+import type { Session } from '../session.js';
+import { agrees, DEFAULT_CRONTAB } from './frequency.js';
+import { nextRunAfter } from './next-run.js';
+import { finalStatus } from './status.js';
+import { resolveCrontab, validateCrontab, validateName, validateQuery, validateTimezone } from './validate.js';
+
+/** Each field optional: an omitted (or null) field keeps its value. */
+export interface UpdateTaskInput {
+  name?: string | null;
+  api?: TaskApi | null;
+  query?: string | null;
+  frequency?: Frequency | null;
+  crontab?: string | null;
+  timezone?: string | null;
+}
+
+export interface UpdateTaskResult {
+  task: Task;
+  /** false when every given field already had its value: nothing was written or consumed. */
+  changed: boolean;
+}
+
+const MAX_ATTEMPTS = 3;
+
+/** The schedule after the update, validated as createTask validates a new one. */
+function mergedSchedule(current: Task, input: UpdateTaskInput, timezone: string, now: number) {
+  const frequency = input.frequency ?? current.frequency;
+  let crontab: string;
+  if (input.crontab != null) {
+    crontab = resolveCrontab(frequency, input.crontab, timezone, now);
+  } else if (input.frequency != null && !agrees(frequency, current.crontab)) {
+    // A new preset whose shape the current crontab does not have: its default.
+    crontab = DEFAULT_CRONTAB[frequency as Exclude<Frequency, 'CUSTOM'>];
+  } else {
+    crontab = current.crontab;
+    // A new zone must still see the crontab fire.
+    if (timezone !== current.timezone) validateCrontab(crontab, timezone, now);
+  }
+  return { frequency, crontab };
+}
+
+/**
+ * Changes some of a task's fields. Checks in order: access, the id and the
+ * given fields, quota, NotFound, Conflict (when `expectedVersion` is given
+ * and is not the task's version), InvalidStatus (CANCELLED and NON_EXISTING
+ * are final), then the merged schedule. The write is conditional on the
+ * version read, so of concurrent updates from one version exactly one wins.
+ * A changed schedule of an ACTIVE task plans its next run from now.
+ */
+export async function updateTask(
+  session: Session,
+  id: string,
+  input: UpdateTaskInput,
+  expectedVersion?: number | null,
+): Promise<UpdateTaskResult> {
+  const account = await admit(session, WRITE);
+  validateId(id);
+  const given = Object.entries(input).filter(([, v]) => v != null);
+  if (given.length === 0) {
+    throw new ValidationError(
+      'input',
+      'Nothing to update: give at least one of name, api, query, frequency, crontab, timezone.',
+    );
+  }
+  if (expectedVersion != null && (!Number.isInteger(expectedVersion) || expectedVersion < 1)) {
+    throw new ValidationError(
+      'expectedVersion',
+      'expectedVersion must be a positive integer (a version read from the task).',
+    );
+  }
+  const name = input.name != null ? validateName(input.name) : undefined;
+  const query = input.query != null ? validateQuery(input.query) : undefined;
+  const zone = input.timezone != null ? validateTimezone(input.timezone) : undefined;
+  const { db, clock } = session.deps;
+
+  const result = await db.write(async (w) => {
+    const now = clock.now();
+    // The account lock first, as every task change of the account takes it;
+    // quota is consumed only if something changes.
+    await lockAccount(w, account.id);
+    for (let attempt = 1; ; attempt++) {
+      const current = await w.taskById(account.id, id);
+      if (!current) throw new NotFoundError(id);
+      if (expectedVersion != null && current.version !== expectedVersion) {
+        throw new ConflictError(id, current.version, expectedVersion);
+      }
+      if (current.status === 'CANCELLED' || current.status === 'NON_EXISTING') {
+        throw finalStatus(id, current.status, current.inProgress);
+      }
+      const timezone = zone ?? current.timezone;
+      const { frequency, crontab } = mergedSchedule(current, input, timezone, now);
+      const next = {
+        name: name ?? current.name,
+        api: input.api ?? current.api,
+        query: query ?? current.query,
+        frequency,
+        crontab,
+        timezone,
+        status: current.status,
+        nextRunAt: current.nextRunAt,
+      };
+      const scheduleChanged = crontab !== current.crontab || timezone !== current.timezone;
+      const changed =
+        scheduleChanged ||
+        next.name !== current.name ||
+        next.api !== current.api ||
+        next.query !== current.query ||
+        frequency !== current.frequency;
+      if (!changed) return { task: current, changed: false };
+      if (scheduleChanged) next.nextRunAt = nextRunAfter(next, now);
+      if (attempt === 1) await consumeQuota(w, account.id, 1, now);
+      const task = await w.updateTaskIf(account.id, id, current.version, next);
+      if (task) return { task, changed: true };
+      // Changed between the read and the write by a writer outside the
+      // account lock (a run starting): read again, and with expectedVersion
+      // that is a Conflict on the next read.
+      if (attempt === MAX_ATTEMPTS) throw new Error(`updateTask: task ${id} kept changing`);
+    }
+  });
+  session.tasks(account.id).clear(id).prime(id, result.task);
+  return result;
+}
