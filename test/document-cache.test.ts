@@ -81,9 +81,9 @@ async function side(documentCache: boolean): Promise<Side> {
     await tx.task.createMany({
       data: [
         task('t1'),
-        task('t2', { status: 'PAUSED', enabled: false }),
+        task('t2', { status: 'PAUSED' }),
         task('t3', { inProgress: true }),
-        task('t4', { status: 'CANCELLED', enabled: false }),
+        task('t4', { status: 'CANCELLED' }),
         task('t5', { api: 'PDF' }),
         task('t6'),
         task('t7'),

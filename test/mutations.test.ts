@@ -139,7 +139,7 @@ describe('Mutation.cancelSchedule', () => {
     'answers InvalidStatus from %s, consuming nothing',
     async (status) => {
       const { id, key } = await h.account();
-      const taskId = await h.task(id, { status, enabled: false });
+      const taskId = await h.task(id, { status });
       expect(narrow(await cancel(taskId, key), 'InvalidStatus')).toMatchObject({
         currentStatus: status,
         inProgress: false,

@@ -59,10 +59,14 @@ describe('Query.task', () => {
     narrow(await readTask(taskId, owner.key), 'Task');
   });
 
-  it('has no nextRunAt unless enabled and ACTIVE', async () => {
+  it('is enabled, with a nextRunAt, exactly when ACTIVE', async () => {
     const { id, key } = await h.account();
-    const paused = await h.task(id, { status: 'PAUSED', enabled: false });
-    expect(narrow(await readTask(paused, key), 'Task').nextRunAt).toBeNull();
+    for (const status of ['PAUSED', 'CANCELLED', 'ERROR', 'CREATE_PENDING', 'NON_EXISTING'] as const) {
+      const other = narrow(await readTask(await h.task(id, { status }), key), 'Task');
+      expect(other, status).toMatchObject({ status, enabled: false, nextRunAt: null });
+    }
+    const active = narrow(await readTask(await h.task(id), key), 'Task');
+    expect(active).toMatchObject({ status: 'ACTIVE', enabled: true, nextRunAt: '2026-06-16T00:00:00.000Z' });
   });
 });
 
@@ -111,13 +115,20 @@ describe('Query.tasks', () => {
     await h.tasks(id, [
       { id: 'f-active-shot', status: 'ACTIVE', api: 'SCREENSHOT' },
       { id: 'f-active-pdf', status: 'ACTIVE', api: 'PDF' },
-      { id: 'f-paused-pdf', status: 'PAUSED', api: 'PDF', enabled: false },
+      { id: 'f-paused-pdf', status: 'PAUSED', api: 'PDF' },
     ]);
     const filtered = async (filter: TasksQueryVariables['filter']) =>
       ids(narrow(await readTasks({ filter }, key), 'TaskConnection')).sort();
     expect(await filtered({ status: 'ACTIVE' })).toEqual(['f-active-pdf', 'f-active-shot']);
     expect(await filtered({ api: 'PDF' })).toEqual(['f-active-pdf', 'f-paused-pdf']);
     expect(await filtered({ api: 'PDF', enabled: true })).toEqual(['f-active-pdf']);
+    expect(await filtered({ enabled: false })).toEqual(['f-paused-pdf']);
+    // A status the other condition excludes: nothing.
+    expect(await filtered({ status: 'PAUSED', enabled: true })).toEqual([]);
+    expect(
+      narrow(await readTasks({ filter: { status: 'PAUSED', enabled: true } }, key), 'TaskConnection').totalCount,
+    ).toBe(0);
+    expect(narrow(await readTasks({ filter: { enabled: false } }, key), 'TaskConnection').totalCount).toBe(1);
     expect(narrow(await readTasks({ filter: { status: 'ERROR' } }, key), 'TaskConnection').totalCount).toBe(0);
   });
 

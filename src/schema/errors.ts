@@ -4,6 +4,7 @@
 import {
   type AppError,
   BatchAbortedError,
+  ConflictError,
   ERROR_CODES,
   type ErrorCode,
   InvalidStatusError,
@@ -28,6 +29,7 @@ const codeDescriptions: Record<ErrorCode, string> = {
   INVALID_STATUS: "The task's status does not allow the operation.",
   VALIDATION: 'An argument is invalid.',
   BATCH_ABORTED: 'Nothing was done because an item of an atomic batch failed.',
+  CONFLICT: 'The task changed since the version the client read (updateTask expectedVersion).',
 };
 
 export const ErrorCodeEnum = builder.enumType('ErrorCode', {
@@ -42,7 +44,10 @@ export const RateLimitScopeEnum = builder.enumType('RateLimitScope', {
   description: 'Which rate limit refused the operation.',
   values: {
     ACCOUNT: { description: 'The per-account limit on operations (every root field counts).' },
-    SCHEDULE: { description: 'The per-schedule limit on cancelSchedule calls for one id.' },
+    SCHEDULE: {
+      description:
+        'The per-schedule limit on status changes (cancelSchedule, pauseSchedule, resumeSchedule) of one id.',
+    },
   } satisfies Record<(typeof RATE_LIMIT_SCOPES)[number], unknown>,
 });
 
@@ -112,7 +117,7 @@ builder.objectType(NotFoundError, {
 builder.objectType(InvalidStatusError, {
   name: 'InvalidStatus',
   description:
-    "The task's state does not allow the operation: a running task cannot be deleted, a CANCELLED or NON_EXISTING schedule cannot be cancelled (code INVALID_STATUS).",
+    "The task's state does not allow the operation: a running task cannot be deleted; only ACTIVE pauses, only PAUSED or ERROR resumes; CANCELLED and NON_EXISTING are final (code INVALID_STATUS).",
   interfaces: [ErrorInterface],
   fields: (t) => ({
     currentStatus: t.field({
@@ -133,6 +138,17 @@ builder.objectType(ValidationError, {
       nullable: true,
       description: 'The argument or input field at fault, when one is.',
     }),
+  }),
+});
+
+builder.objectType(ConflictError, {
+  name: 'Conflict',
+  description:
+    "updateTask was given an expectedVersion that is not the task's version: it changed since it was read; nothing was changed (code CONFLICT). Read the task again, then retry.",
+  interfaces: [ErrorInterface],
+  fields: (t) => ({
+    currentVersion: t.exposeInt('currentVersion', { description: "The task's version now." }),
+    expectedVersion: t.exposeInt('expectedVersion', { description: 'The version the request expected.' }),
   }),
 });
 

@@ -5,8 +5,12 @@ import './enums.js';
 import './errors.js';
 import './task.js';
 import './viewer.js';
+import './schedule-preview.js';
 import './create-task.js';
 import './delete-task.js';
+import './update-task.js';
+import './pause-schedule.js';
+import './resume-schedule.js';
 import './cancel-schedule.js';
 import './delete-tasks.js';
 

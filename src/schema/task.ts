@@ -1,12 +1,20 @@
+import { GraphQLError } from 'graphql';
 import type { Task as TaskRow } from '../db/models.js';
 import { NotFoundError, ValidationError } from '../services/errors.js';
-import { MAX_CURSOR_LENGTH, MAX_ID_LENGTH } from '../services/input-limits.js';
+import {
+  MAX_CURSOR_LENGTH,
+  MAX_ID_LENGTH,
+  MAX_PLANNED_RUNS,
+  MAX_PLANNED_RUNS_PER_REQUEST,
+} from '../services/input-limits.js';
+import { describeSchedule } from '../services/schedule/describe.js';
 import { getTask } from '../services/tasks/get.js';
 import { listTasks, MAX_PAGE_SIZE, type TaskPage } from '../services/tasks/list.js';
-import { nextRunAt } from '../services/tasks/validate.js';
+import { plannedRuns } from '../services/tasks/planned-runs.js';
 import { builder } from './builder.js';
 import { FrequencyEnum, ScheduleStatusEnum, TaskApiEnum } from './enums.js';
 import { ACCESS_ERRORS } from './errors.js';
+import { PlannedRun } from './planned-run.js';
 import { DateTime } from './scalars.js';
 
 export const Task = builder.objectRef<TaskRow>('Task').implement({
@@ -22,8 +30,19 @@ export const Task = builder.objectRef<TaskRow>('Task').implement({
     }),
     frequency: t.field({ type: FrequencyEnum, description: 'How often it runs.', resolve: (task) => task.frequency }),
     crontab: t.exposeString('crontab', { description: 'Five-field Unix crontab it runs on.' }),
+    description: t.string({
+      description: 'The crontab in words, e.g. "At 09:34, on day 28 of the month" (times in `timezone`).',
+      resolve: (task) => describeSchedule(task.crontab),
+    }),
     timezone: t.exposeString('timezone', { description: 'IANA time zone the crontab is read in.' }),
-    enabled: t.exposeBoolean('enabled', { description: 'Whether runs are scheduled.' }),
+    enabled: t.boolean({
+      description: 'Whether it runs: true exactly when status is ACTIVE.',
+      resolve: (task) => task.status === 'ACTIVE',
+    }),
+    version: t.exposeInt('version', {
+      description:
+        '1 when created, +1 on every change (status changes included). Pass it to updateTask as expectedVersion.',
+    }),
     status: t.field({
       type: ScheduleStatusEnum,
       description: 'Schedule lifecycle status.',
@@ -35,11 +54,40 @@ export const Task = builder.objectRef<TaskRow>('Task').implement({
     createdAt: t.expose('createdAt', { type: DateTime, description: 'When it was created.' }),
     lastRunAt: t.expose('lastRunAt', { type: DateTime, nullable: true, description: 'When it last ran, if ever.' }),
     runs: t.exposeInt('runs', { description: 'How many times it has run.' }),
-    nextRunAt: t.field({
+    nextRunAt: t.expose('nextRunAt', {
       type: DateTime,
       nullable: true,
-      description: 'When it will run next; null unless enabled and ACTIVE.',
-      resolve: (task, _, { session }) => nextRunAt(task, new Date(session.deps.clock.now())),
+      description:
+        'When it runs next (= nextRuns(count: 1)[0].at); null unless ACTIVE. Planned when the schedule or status last changed.',
+    }),
+    nextRuns: t.field({
+      type: [PlannedRun],
+      description:
+        `Its next planned runs, daylight-saving changes applied (see PlannedRun.shifted); [] unless ACTIVE. ` +
+        `At most ${MAX_PLANNED_RUNS_PER_REQUEST} runs per request over all nextRuns fields.`,
+      args: {
+        count: t.arg.int({
+          required: false,
+          defaultValue: 5,
+          description: `How many, 1 to ${MAX_PLANNED_RUNS}.`,
+        }),
+        after: t.arg({
+          type: DateTime,
+          required: false,
+          description: 'Runs strictly after this instant; by default from nextRunAt (included).',
+        }),
+      },
+      resolve: (task, { count, after }, { session }) => {
+        try {
+          return plannedRuns(session, task, count ?? 5, after);
+        } catch (e) {
+          // Not a union field: a bad argument is a request error, like a bad variable.
+          if (e instanceof ValidationError) {
+            throw new GraphQLError(e.message, { extensions: { code: 'BAD_USER_INPUT', field: e.field } });
+          }
+          throw e;
+        }
+      },
     }),
   }),
 });
@@ -64,7 +112,7 @@ const TaskFilter = builder.inputType('TaskFilter', {
   fields: (t) => ({
     status: t.field({ type: ScheduleStatusEnum, required: false, description: 'Only tasks with this status.' }),
     api: t.field({ type: TaskApiEnum, required: false, description: 'Only tasks calling this API.' }),
-    enabled: t.boolean({ required: false, description: 'Only enabled (true) or disabled (false) tasks.' }),
+    enabled: t.boolean({ required: false, description: 'Only ACTIVE tasks (true) or all others (false).' }),
   }),
 });
 
