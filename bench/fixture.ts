@@ -5,6 +5,7 @@ import path from 'node:path';
 import { openDatabase } from '../src/db/client.js';
 import { migrateDatabase } from '../src/db/migrate.js';
 import { insertAccount, insertApiKey } from '../src/services/accounts.js';
+import { nextRunAfter } from '../src/services/tasks/next-run.js';
 
 export interface Fixture {
   /** Accounts with `tasksPerAccount` tasks each (hot reads, pages, aliases, cancels). */
@@ -31,6 +32,12 @@ export async function buildFixture(
   await migrateDatabase(url);
   const db = await openDatabase(url);
   const now = Date.now();
+  // Every fixture task is ACTIVE on the same crontab and zone: its next run,
+  // as the services plan it, is computed once. (Without it the API would plan
+  // every row at start, and the references would read nulls.)
+  const schedule = { crontab: '0 0 * * *', timezone: 'Etc/UTC', status: 'ACTIVE' as const };
+  const nextRunAt = nextRunAfter(schedule, now);
+  if (!nextRunAt) throw new Error(`fixture: ${schedule.crontab} never fires`);
   const task = (id: string, accountId: string, i: number) => ({
     id,
     accountId,
@@ -38,9 +45,9 @@ export async function buildFixture(
     api: (['SCREENSHOT', 'PDF', 'SCRAPE', 'SCREENCAST'] as const)[i % 4]!,
     query: `url=https%3A%2F%2Fexample.com%2Fpage%2F${i}`,
     frequency: 'EVERY_DAY' as const,
-    crontab: '0 0 * * *',
-    timezone: 'Etc/UTC',
+    ...schedule,
     createdAt: new Date(now - i * 1000),
+    nextRunAt,
   });
   const rows: ReturnType<typeof task>[] = [];
   const fixture: Fixture = { accounts: [], wide: [], deletable: [], batch: { key: '', ids: [] }, file };

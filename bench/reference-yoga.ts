@@ -5,6 +5,8 @@
 import { createServer } from 'node:http';
 import SchemaBuilder from '@pothos/core';
 import Database from 'better-sqlite3';
+import { Cron } from 'croner';
+import cronstrue from 'cronstrue';
 import { createYoga } from 'graphql-yoga';
 
 const [file, port] = process.argv.slice(2) as [string, string];
@@ -20,21 +22,35 @@ interface TaskRow {
   status: string;
   crontab: string;
   timezone: string;
-  enabled: number;
   inProgress: number;
   runs: number;
+  /** As stored: ISO 8601 with "+00:00", or null. */
+  nextRunAt: string | null;
 }
 
 const byId = db.prepare<[string], TaskRow>(
-  'SELECT id, name, api, query, status, crontab, timezone, enabled, inProgress, runs FROM Task WHERE id = ?',
+  'SELECT id, name, api, query, status, crontab, timezone, inProgress, runs, nextRunAt FROM Task WHERE id = ?',
 );
 const page = db.prepare<[string], TaskRow>(
   'SELECT * FROM Task WHERE accountId = (SELECT accountId FROM Task WHERE id = ?) ORDER BY createdAt DESC, id DESC LIMIT 50',
 );
 const del = db.prepare('DELETE FROM Task WHERE id = ? AND inProgress = 0');
+// The same write as the API's: a cancelled task has no next run, and every change bumps the version.
 const cancel = db.prepare<[string], { status: string }>(
-  "UPDATE Task SET status = 'CANCELLED', enabled = 0 WHERE id = ? AND status IN ('ACTIVE','PAUSED','CREATE_PENDING','ERROR') RETURNING status",
+  "UPDATE Task SET status = 'CANCELLED', nextRunAt = NULL, version = version + 1 WHERE id = ? AND status IN ('ACTIVE','PAUSED','CREATE_PENDING','ERROR') RETURNING status",
 );
+
+// Descriptions cached per crontab, as the API caches them (describeSchedule):
+// cronstrue on every row would measure cronstrue, not the framework.
+const descriptions = new Map<string, string>();
+const describe = (crontab: string) => {
+  let text = descriptions.get(crontab);
+  if (text === undefined) {
+    text = cronstrue.toString(crontab, { use24HourTimeFormat: true });
+    descriptions.set(crontab, text);
+  }
+  return text;
+};
 
 const builder = new SchemaBuilder<{ DefaultFieldNullability: false }>({ defaultFieldNullability: false });
 const Task = builder.objectRef<TaskRow>('Task').implement({
@@ -46,11 +62,28 @@ const Task = builder.objectRef<TaskRow>('Task').implement({
     status: t.exposeString('status'),
     crontab: t.exposeString('crontab'),
     timezone: t.exposeString('timezone'),
-    enabled: t.boolean({ resolve: (r) => r.enabled === 1 }),
+    enabled: t.boolean({ resolve: (r) => r.status === 'ACTIVE' }),
     inProgress: t.boolean({ resolve: (r) => r.inProgress === 1 }),
     runs: t.exposeInt('runs'),
+    nextRunAt: t.exposeString('nextRunAt', { nullable: true }),
+    description: t.string({ resolve: (r) => describe(r.crontab) }),
   }),
 });
+
+interface Preview {
+  description: string;
+  nextRuns: Date[];
+}
+const PlannedRun = builder.objectRef<Date>('PlannedRun').implement({
+  fields: (t) => ({ at: t.string({ resolve: (d) => d.toISOString() }) }),
+});
+const SchedulePreview = builder.objectRef<Preview>('SchedulePreview').implement({
+  fields: (t) => ({
+    description: t.exposeString('description'),
+    nextRuns: t.field({ type: [PlannedRun], resolve: (p) => p.nextRuns }),
+  }),
+});
+
 builder.queryType({
   fields: (t) => ({
     task: t.field({
@@ -63,6 +96,16 @@ builder.queryType({
       type: [Task],
       args: { after: t.arg.id({ required: true }) },
       resolve: (_, { after }) => page.all(String(after)),
+    }),
+    // The framework plus a library's naive answer: cronstrue's words and
+    // croner's next runs, no validation and no DST rules of our own.
+    schedulePreview: t.field({
+      type: SchedulePreview,
+      args: { crontab: t.arg.string({ required: true }), timezone: t.arg.string({ required: true }) },
+      resolve: (_, { crontab, timezone }) => ({
+        description: describe(crontab),
+        nextRuns: new Cron(crontab, { timezone, paused: true }).nextRuns(5),
+      }),
     }),
   }),
 });
