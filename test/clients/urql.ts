@@ -1,7 +1,7 @@
 // urql with Graphcache set up as the README recommends for this API.
 
 import { Client, fetchExchange } from '@urql/core';
-import { type Cache, cacheExchange } from '@urql/exchange-graphcache';
+import { type Cache, cacheExchange, type UpdateResolver } from '@urql/exchange-graphcache';
 import schema from '../../src/generated/client/introspection.js';
 
 // Only Task and Account have ids; every other object (payloads, errors,
@@ -28,7 +28,15 @@ function dropTask(cache: Cache, id: string) {
   cache.invalidate({ __typename: 'Task', id });
 }
 
-export function createUrqlClient(url: string, apiKey?: string) {
+export interface UrqlClientOptions {
+  /**
+   * More Graphcache updaters for Mutation fields, beside the recommended ones
+   * below (which win for the fields they handle).
+   */
+  mutationUpdates?: Record<string, UpdateResolver>;
+}
+
+export function createUrqlClient(url: string, apiKey?: string, options: UrqlClientOptions = {}) {
   return new Client({
     url,
     fetchOptions: { headers: apiKey ? { 'X-Access-Key': apiKey } : {} },
@@ -39,6 +47,7 @@ export function createUrqlClient(url: string, apiKey?: string) {
         keys,
         updates: {
           Mutation: {
+            ...options.mutationUpdates,
             // A deleted task leaves the cache; lists holding it drop it.
             deleteTask(result, _args, cache) {
               const r = result.deleteTask as { __typename: string; deletedId?: string } | null;
