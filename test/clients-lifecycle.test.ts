@@ -4,8 +4,9 @@
 // test/clients/*.ts sets it up.
 //  - pauseSchedule, resumeSchedule and updateTask payloads update the cached
 //    task by id, with no refetch;
-//  - a stale expectedVersion is a Conflict, handled by an exhaustive switch,
-//    and a retry at currentVersion succeeds;
+//  - a stale expectedVersion is a Conflict, handled by an exhaustive switch;
+//    it carries the task as it is now, which updates the cache by id, and a
+//    retry at currentVersion succeeds;
 //  - schedulePreview as a debounced schedule form calls it, and its answers
 //    (no id) stay embedded under their arguments in both caches.
 //
@@ -326,7 +327,7 @@ describe('Apollo Client', () => {
     });
   });
 
-  it('a stale expectedVersion is a Conflict that leaves the cache alone; a retry at currentVersion saves', async () => {
+  it('a stale expectedVersion is a Conflict that brings the current task into the cache; a retry at currentVersion saves', async () => {
     const { key, taskId, client, variables, cachedTask, update } = await setup();
     const read = narrow((await client.query({ query: TaskDocument, variables })).data?.task, 'Task');
     expect(read).toMatchObject({ name: 'nightly', version: 1 });
@@ -343,8 +344,9 @@ describe('Apollo Client', () => {
     const stale = await update({ name: 'nightly (ours)' }, read.version);
     expect(renderSave(stale)).toBe('changed elsewhere: now v2, you edited v1');
     expect(narrow(stale, 'Conflict')).toMatchObject({ code: 'CONFLICT', currentVersion: 2, expectedVersion: 1 });
-    expect(cachedTask()).toMatchObject({ name: 'nightly', version: 1 });
-    // Nothing was written either.
+    // The Conflict carried the task as it is now: the cache caught up by id.
+    expect(cachedTask()).toMatchObject({ name: 'nightly (theirs)', version: 2 });
+    // Nothing of ours was written.
     expect(narrow((await other.query({ query: TaskDocument, variables })).data?.task, 'Task')).toMatchObject({
       name: 'nightly (theirs)',
       version: 2,
@@ -493,7 +495,7 @@ describe('urql with Graphcache', () => {
     });
   });
 
-  it('a stale expectedVersion is a Conflict that leaves the cache alone; a retry at currentVersion saves', async () => {
+  it('a stale expectedVersion is a Conflict that brings the current task into the cache; a retry at currentVersion saves', async () => {
     const { key, taskId, client, variables, cachedTask, update } = await setup();
     const read = narrow((await client.query(TaskDocument, variables).toPromise()).data?.task, 'Task');
     expect(read).toMatchObject({ name: 'nightly', version: 1 });
@@ -507,7 +509,8 @@ describe('urql with Graphcache', () => {
     const stale = await update({ name: 'nightly (ours)' }, read.version);
     expect(renderSave(stale)).toBe('changed elsewhere: now v2, you edited v1');
     expect(narrow(stale, 'Conflict')).toMatchObject({ code: 'CONFLICT', currentVersion: 2, expectedVersion: 1 });
-    expect(await cachedTask()).toMatchObject({ name: 'nightly', version: 1 });
+    // The Conflict carried the task as it is now: the cache caught up by id.
+    expect(await cachedTask()).toMatchObject({ name: 'nightly (theirs)', version: 2 });
     const server = await other.query(TaskDocument, variables, { requestPolicy: 'network-only' }).toPromise();
     expect(narrow(server.data?.task, 'Task')).toMatchObject({ name: 'nightly (theirs)', version: 2 });
 

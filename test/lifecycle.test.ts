@@ -246,6 +246,8 @@ describe('updateTask', () => {
     narrow(await pause(task.id, key), 'PauseScheduleSuccess');
     const conflict = narrow(await update(task.id, key, { name: 'late' }, 1), 'Conflict');
     expect(conflict).toMatchObject({ code: 'CONFLICT', currentVersion: 2, expectedVersion: 1 });
+    // It carries the task as it is now, so a form can show what changed.
+    expect(conflict.task).toMatchObject({ id: task.id, version: 2, status: 'PAUSED', name: 'nightly' });
     expect((await stored(task.id)).name).toBe('nightly');
     expect(await h.quotaUsed(id)).toBe(2);
     // Without expectedVersion the last writer wins; a paused task stays paused with no next run.

@@ -4,7 +4,6 @@
 import {
   type AppError,
   BatchAbortedError,
-  ConflictError,
   ERROR_CODES,
   type ErrorCode,
   InvalidStatusError,
@@ -138,17 +137,6 @@ builder.objectType(ValidationError, {
       nullable: true,
       description: 'The argument or input field at fault, when one is.',
     }),
-  }),
-});
-
-builder.objectType(ConflictError, {
-  name: 'Conflict',
-  description:
-    "updateTask was given an expectedVersion that is not the task's version: it changed since it was read; nothing was changed (code CONFLICT). Read the task again, then retry.",
-  interfaces: [ErrorInterface],
-  fields: (t) => ({
-    currentVersion: t.exposeInt('currentVersion', { description: "The task's version now." }),
-    expectedVersion: t.exposeInt('expectedVersion', { description: 'The version the request expected.' }),
   }),
 });
 

@@ -9,7 +9,7 @@ import {
 import { type UpdateTaskResult, updateTask } from '../services/tasks/update.js';
 import { builder } from './builder.js';
 import { FrequencyEnum, TaskApiEnum } from './enums.js';
-import { WRITE_ACCESS_ERRORS } from './errors.js';
+import { ErrorInterface, WRITE_ACCESS_ERRORS } from './errors.js';
 import { Task } from './task.js';
 
 const UpdateTaskInput = builder.inputType('UpdateTaskInput', {
@@ -43,6 +43,23 @@ const UpdateTaskSuccess = builder.objectRef<UpdateTaskResult>('UpdateTaskSuccess
     task: t.field({ type: Task, description: 'The task as it is now.', resolve: (r) => r.task }),
     changed: t.exposeBoolean('changed', {
       description: 'false when every given field already had its value: nothing was written or consumed.',
+    }),
+  }),
+});
+
+// Only updateTask answers Conflict; it carries a Task, so it lives beside it.
+builder.objectType(ConflictError, {
+  name: 'Conflict',
+  description:
+    "updateTask was given an expectedVersion that is not the task's version: it changed since it was read; nothing was changed (code CONFLICT). Read the task again, then retry.",
+  interfaces: [ErrorInterface],
+  fields: (t) => ({
+    currentVersion: t.exposeInt('currentVersion', { description: "The task's version now." }),
+    expectedVersion: t.exposeInt('expectedVersion', { description: 'The version the request expected.' }),
+    task: t.field({
+      type: Task,
+      description: 'The task as it is now, so a client cache and an edit form catch up without another read.',
+      resolve: (e) => e.task,
     }),
   }),
 });

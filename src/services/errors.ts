@@ -1,7 +1,7 @@
 // Expected failures of the service layer. Each is a typed value a door (GraphQL,
 // the admin CLI) can present; anything that is not an AppError is unexpected
 // and must be masked by the door.
-import type { ScheduleStatus } from '../db/models.js';
+import type { ScheduleStatus, Task } from '../db/models.js';
 import { quote } from './quote.js';
 
 export const ERROR_CODES = [
@@ -122,15 +122,17 @@ export class ValidationError extends AppError {
 /** updateTask's expectedVersion is not the task's version: someone changed it since it was read. */
 export class ConflictError extends AppError {
   readonly code = 'CONFLICT';
+  readonly currentVersion: number;
   constructor(
-    readonly id: string,
-    readonly currentVersion: number,
+    /** The task as it is now. */
+    readonly task: Task,
     readonly expectedVersion: number,
   ) {
     super(
-      `Task ${quote(id)} is at version ${currentVersion}, not ${expectedVersion}: it changed since you read it. ` +
-        'Read it again and retry with its current version.',
+      `Task ${quote(task.id)} is at version ${task.version}, not ${expectedVersion}: it changed since you read it. ` +
+        'Review its current values and retry with its current version.',
     );
+    this.currentVersion = task.version;
   }
 }
 

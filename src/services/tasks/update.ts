@@ -87,7 +87,7 @@ export async function updateTask(
       const current = await w.taskById(account.id, id);
       if (!current) throw new NotFoundError(id);
       if (expectedVersion != null && current.version !== expectedVersion) {
-        throw new ConflictError(id, current.version, expectedVersion);
+        throw new ConflictError(current, expectedVersion);
       }
       if (current.status === 'CANCELLED' || current.status === 'NON_EXISTING') {
         throw finalStatus(id, current.status, current.inProgress);
