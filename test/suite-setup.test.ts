@@ -7,7 +7,7 @@ import { run } from './helpers/run.js';
 async function vitestList(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
   const { code, stdout, stderr } = await run(
     'npx',
-    ['vitest', 'list', '--project', 'sqlite', 'test/graphiql.browser.test.ts', 'test/cron-cache.test.ts'],
+    ['vitest', 'list', '--project', 'sqlite', 'test/graphiql.browser.test.ts', 'test/schedule-dst.test.ts'],
     // Not the parent run's own markers (the notice is printed once per run).
     { TEST_NOTICE_SHOWN: '', REQUIRE_SERVICES: '', ...env },
   );
@@ -20,7 +20,7 @@ describe('a suite whose outside program is missing (Chromium here)', () => {
     expect(code).toBe(0);
     expect(output).toContain('!! Chromium not at /nonexistent/chromium: test/**/*.browser.test.ts will NOT run.');
     expect(output).not.toContain('graphiql.browser.test.ts >');
-    expect(output).toContain('test/cron-cache.test.ts > compiledCron');
+    expect(output).toContain('test/schedule-dst.test.ts > describeSchedule');
   });
 
   it('fails the run with REQUIRE_SERVICES=1, as in CI', async () => {
