@@ -14,6 +14,7 @@ import {
   UpdateTaskDocument,
   type UpdateTaskInput,
 } from '../src/generated/client/graphql.js';
+import { importData } from '../src/services/import.js';
 import { createHarness, type Harness, narrow } from './helpers/harness.js';
 
 let h: Harness;
@@ -371,5 +372,45 @@ describe('reads', () => {
     // A stored time no crontab would give: the read must show it as stored.
     const taskId = await h.task(id, { nextRunAt: new Date('2030-01-02T03:04:05.000Z') });
     expect((await read(taskId, key)).nextRunAt).toBe('2030-01-02T03:04:05.000Z');
+  });
+});
+
+describe('the admin import', () => {
+  const file = (tasks: Record<string, unknown>[]) => ({
+    accounts: [{ name: `imported-${Math.random()}`, plan: 'scale', quota: 10, tasks }],
+  });
+  const entry = (id: string, rest: Record<string, unknown>) => ({
+    id,
+    name: id,
+    api: 'pdf',
+    query: 'url=x',
+    timezone: 'Europe/Berlin',
+    ...rest,
+  });
+
+  it('plans the next run of ACTIVE tasks and imports enabled: false as PAUSED', async () => {
+    // 03:00 in Berlin on 2026-03-28: the next 02:30 is the one of the 29th, which does not exist.
+    const now = Date.UTC(2026, 2, 28, 2, 0, 0);
+    await importData(
+      h.db,
+      file([
+        entry('imp-active', { frequency: 'every_day', crontab: '30 2 * * *' }),
+        entry('imp-disabled', { frequency: 'every_day', crontab: '30 2 * * *', enabled: false }),
+      ]),
+      now,
+    );
+    // The first instant after the gap: 03:00 CEST = 01:00Z.
+    expect(await stored('imp-active')).toMatchObject({
+      status: 'ACTIVE',
+      version: 1,
+      nextRunAt: new Date('2026-03-29T01:00:00Z'),
+    });
+    expect(await stored('imp-disabled')).toMatchObject({ status: 'PAUSED', nextRunAt: null });
+  });
+
+  it('rejects a preset frequency whose crontab has another shape, naming the entry', async () => {
+    const rejected = importData(h.db, file([entry('imp-bad', { frequency: 'every_hour', crontab: '*/5 * * * *' })]));
+    await expect(rejected).rejects.toThrow(/imp-bad.*crontab.*EVERY_HOUR/s);
+    expect(await h.db.read.task.findUnique({ where: { id: 'imp-bad' } })).toBeNull();
   });
 });

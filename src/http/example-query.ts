@@ -5,7 +5,7 @@ export const EXAMPLE_QUERY = `# The API key goes in the X-Access-Key header (see
 query Overview {
   task(id: "5650820808835072") {
     __typename
-    ... on Task { id name status crontab timezone nextRunAt }
+    ... on Task { id name status version crontab description timezone nextRuns(count: 3) { at local shifted } }
     ... on NotFound { message }
     ... on RateLimited { retryAfterSeconds }
     ... on Error { code message }
