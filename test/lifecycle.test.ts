@@ -277,6 +277,21 @@ describe('updateTask', () => {
     const taskId = await h.task(owner.id);
     expect(narrow(await update(taskId, other.key, { name: 'mine' }), 'NotFound').code).toBe('NOT_FOUND');
   });
+
+  it('after cancelSchedule nothing moves the task again: pause, resume and update are InvalidStatus', async () => {
+    const { id, key } = await h.account();
+    const task = await create(key);
+    expect(narrow(await cancel(task.id, key), 'CancelScheduleSuccess').task).toMatchObject({
+      status: 'CANCELLED',
+      nextRunAt: null,
+      version: 2,
+    });
+    expect(narrow(await pause(task.id, key), 'InvalidStatus').currentStatus).toBe('CANCELLED');
+    expect(narrow(await resume(task.id, key), 'InvalidStatus').currentStatus).toBe('CANCELLED');
+    expect(narrow(await update(task.id, key, { name: 'revived' }), 'InvalidStatus').message).toContain('final');
+    expect(await stored(task.id)).toMatchObject({ status: 'CANCELLED', version: 2 });
+    expect(await h.quotaUsed(id)).toBe(2);
+  });
 });
 
 describe('Task.nextRuns', () => {
