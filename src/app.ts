@@ -10,6 +10,7 @@ import { EXAMPLE_QUERY } from './http/example-query.js';
 import { renderGraphiQL, useGraphiQLAssets } from './http/graphiql.js';
 import { useStrictJsonBody } from './http/json-body.js';
 import { MAX_BODY_BYTES, useQueryLimits } from './http/limits.js';
+import { usePlannedRunsBudget } from './http/planned-runs-budget.js';
 import { useRateLimitHeaders } from './http/rate-limit-headers.js';
 import { useReadiness } from './http/readiness.js';
 import type { Logger } from './logger.js';
@@ -85,6 +86,7 @@ export function createApp({
       useQueryLimits(),
       // After armor, whose token limit replaces the parse function outright.
       useDocumentGuards(),
+      usePlannedRunsBudget(),
       useStrictJsonBody(),
       useRateLimitHeaders(sessions),
       useVaryOrigin(corsOrigins),

@@ -4,6 +4,7 @@ import { NotFoundError, ValidationError } from '../services/errors.js';
 import {
   MAX_CURSOR_LENGTH,
   MAX_ID_LENGTH,
+  MAX_PLANNED_AFTER_DAYS,
   MAX_PLANNED_RUNS,
   MAX_PLANNED_RUNS_PER_REQUEST,
 } from '../services/input-limits.js';
@@ -58,7 +59,8 @@ export const Task = builder.objectRef<TaskRow>('Task').implement({
       type: DateTime,
       nullable: true,
       description:
-        'When it runs next (= nextRuns(count: 1)[0].at); null unless ACTIVE. Planned when the schedule or status last changed.',
+        'Its next planned run (= nextRuns(count: 1)[0].at); null unless ACTIVE. Stored: planned when the task is created, ' +
+        'resumed or given a new crontab or time zone, never on a read. A time in the past is a run that has come due.',
     }),
     nextRuns: t.field({
       type: [PlannedRun],
@@ -74,12 +76,12 @@ export const Task = builder.objectRef<TaskRow>('Task').implement({
         after: t.arg({
           type: DateTime,
           required: false,
-          description: 'Runs strictly after this instant; by default from nextRunAt (included).',
+          description: `Runs strictly after this instant (within ${MAX_PLANNED_AFTER_DAYS} days of now); by default from nextRunAt (included).`,
         }),
       },
       resolve: (task, { count, after }, { session }) => {
         try {
-          return plannedRuns(session, task, count ?? 5, after);
+          return plannedRuns(task, count ?? 5, after, session.deps.clock.now());
         } catch (e) {
           // Not a union field: a bad argument is a request error, like a bad variable.
           if (e instanceof ValidationError) {

@@ -19,8 +19,10 @@ export const MAX_API_KEY_LENGTH = 256;
 export const MAX_BATCH = 1000;
 /** Planned runs asked for in one field (nextRuns, schedulePreview). */
 export const MAX_PLANNED_RUNS = 100;
-/** Planned runs computed for one request, all fields and aliases together. */
+/** Planned runs one GraphQL request may compute, all fields, list items and aliases together. */
 export const MAX_PLANNED_RUNS_PER_REQUEST = 5000;
+/** nextRuns(after): at most this far from now, either way. */
+export const MAX_PLANNED_AFTER_DAYS = 3660;
 
 /**
  * Control characters (NUL, newlines, C1) never belong in an id, a name or a

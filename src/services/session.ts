@@ -7,7 +7,7 @@ import type { Account, Task } from '../db/models.js';
 import { hashApiKey } from './api-keys.js';
 import type { Clock } from './clock.js';
 import { UnauthorizedError } from './errors.js';
-import { MAX_API_KEY_LENGTH, MAX_PLANNED_RUNS_PER_REQUEST } from './input-limits.js';
+import { MAX_API_KEY_LENGTH } from './input-limits.js';
 import type { RateLimiter, RateLimitState } from './rate-limit.js';
 
 /** What every service needs; built once per process. */
@@ -37,8 +37,6 @@ export class Session {
   #caller: Promise<Caller> | undefined;
   #tasks: DataLoader<string, Task | null> | undefined;
   readonly rateLimit: RateLimitNotes = { state: undefined, retryAfterSeconds: 0 };
-  /** Planned runs this request has computed (bounded: see spendPlannedRuns). */
-  #plannedRuns = 0;
 
   constructor(
     readonly deps: Deps,
@@ -54,17 +52,6 @@ export class Session {
   /** Whether the request carried a key at all (authenticated or not). */
   get hasKey(): boolean {
     return this.apiKey !== undefined;
-  }
-
-  /**
-   * Counts `count` planned runs towards the request's bound; false (and
-   * nothing counted) when they would pass it. Aliases could otherwise make one
-   * request compute runs for minutes.
-   */
-  spendPlannedRuns(count: number): boolean {
-    if (this.#plannedRuns + count > MAX_PLANNED_RUNS_PER_REQUEST) return false;
-    this.#plannedRuns += count;
-    return true;
   }
 
   noteRateLimit(state: RateLimitState): void {
