@@ -170,6 +170,27 @@ describe('pauseSchedule and resumeSchedule', () => {
     }
   });
 
+  it('check access in order: Unauthorized, PaymentRequired, RateLimited, QuotaExceeded, then the task', async () => {
+    const limited = await createHarness({ limits: { accountMax: 1, scheduleMax: 10, windowSeconds: 60 } });
+    try {
+      // Every check would fail for this account: billing answers first.
+      const worst = await limited.account({ billing: 'UNPAID', plan: 'FREE', quotaLimit: 1, quotaUsed: 1 });
+      const ask = async (key: string) =>
+        (await limited.gql(PauseScheduleDocument, { id: 'missing' }, key)).pauseSchedule;
+      expect(narrow(await ask('not-a-key'), 'Unauthorized').code).toBe('UNAUTHORIZED');
+      expect(narrow(await ask(worst.key), 'PaymentRequired').reason).toBe('UNPAID_INVOICE');
+      // Paid, SCALE, no quota left, rate limit reached: RateLimited, then QuotaExceeded, then NotFound.
+      const spent = await limited.account({ quotaLimit: 1, quotaUsed: 1 });
+      expect(narrow(await ask(spent.key), 'QuotaExceeded').code).toBe('QUOTA_EXCEEDED');
+      expect(narrow(await ask(spent.key), 'RateLimited').scope).toBe('ACCOUNT');
+      const fresh = await limited.account();
+      expect(narrow(await ask(fresh.key), 'NotFound').code).toBe('NOT_FOUND');
+      expect(await limited.quotaUsed(fresh.id)).toBe(0);
+    } finally {
+      await limited.close();
+    }
+  });
+
   it('need quota and the SCALE plan, checked in order', async () => {
     const unpaid = await h.account({ billing: 'UNPAID', plan: 'FREE' });
     const free = await h.account({ plan: 'FREE' });
@@ -205,6 +226,8 @@ describe('updateTask', () => {
     ).task;
     expect(custom).toMatchObject({ crontab: '*/15 * * * *', nextRunAt: '2026-06-15T12:15:00.000Z', version: 3 });
     expect(custom.description).toBe('Every 15 minutes');
+    // An hour later the planned 12:15 run is due; a rename keeps it planned (due) rather than
+    // skipping it by planning from now.
     h.clock.ms += 3_600_000;
     const renamed = narrow(await update(task.id, key, { name: 'kept' }), 'UpdateTaskSuccess').task;
     expect(renamed.nextRunAt).toBe('2026-06-15T12:15:00.000Z');
@@ -317,7 +340,7 @@ describe('Task.nextRuns', () => {
     expect(narrow((await h.gql(TaskNextRunsDocument, { id: paused }, key)).task, 'Task').nextRuns).toEqual([]);
   });
 
-  it('refuses a count out of 1–100 and more than the per-request bound', async () => {
+  it('refuses a count out of 1–100, before anything runs', async () => {
     const { id, key } = await h.account();
     const taskId = await h.task(id);
     for (const count of [0, 101]) {
@@ -326,12 +349,70 @@ describe('Task.nextRuns', () => {
         {},
         { key },
       );
+      expect(body.data).toBeUndefined();
       expect(body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
       expect(body.errors?.[0]?.message).toContain('between 1 and 100');
     }
-    const aliases = Array.from({ length: 60 }, (_, i) => `r${i}: nextRuns(count: 100) { at }`).join(' ');
-    const { body } = await h.request(`{ task(id: "${taskId}") { ... on Task { ${aliases} } } }`, {}, { key });
-    expect(body.errors?.[0]?.message).toMatch(/At most 5000 planned runs per request/);
+    // The same through a variable.
+    const { body } = await h.request(
+      'query Q($id: ID!, $n: Int) { task(id: $id) { ... on Task { nextRuns(count: $n) { at } } } }',
+      { id: taskId, n: 500 },
+      { key },
+    );
+    expect(body.errors?.[0]?.message).toContain('between 1 and 100');
+  });
+
+  it('refuses a request that could plan more than 5,000 runs whole, before anything runs', async () => {
+    const { id, key } = await h.account();
+    await h.tasks(
+      id,
+      Array.from({ length: 3 }, () => ({})),
+    );
+    const before = await h.quotaUsed(id);
+    // 60 tasks × 100 runs: refused whole, not cut off half-way down the list.
+    const { body } = await h.request(
+      '{ tasks(first: 60) { ... on TaskConnection { edges { node { id nextRuns(count: 100) { at } } } } } }',
+      {},
+      { key },
+    );
+    expect(body.data).toBeUndefined();
+    expect(body.errors?.[0]?.message).toMatch(/could plan 6000 runs; at most 5000 per request/);
+    // Aliases add up, through fragments too.
+    const aliases = Array.from({ length: 51 }, (_, i) => `r${i}: nextRuns(count: 100) { at }`).join(' ');
+    const viaFragment = await h.request(
+      `query Q($id: ID!) { task(id: $id) { ...Runs } } fragment Runs on Task { ${aliases} }`,
+      { id: 'any' },
+      { key },
+    );
+    expect(viaFragment.body.errors?.[0]?.message).toMatch(/could plan 5100 runs/);
+    // Within the bound, the whole list answers: 50 tasks × 100 runs.
+    const ok = await h.request(
+      '{ tasks(first: 50) { ... on TaskConnection { edges { node { nextRuns(count: 100) { at } } } } } }',
+      {},
+      { key },
+    );
+    expect(ok.body.errors).toBeUndefined();
+    const edges = (ok.body.data as { tasks: { edges: { node: { nextRuns: unknown[] } }[] } }).tasks.edges;
+    expect(edges.length).toBe(3);
+    expect(edges.every((e) => e.node.nextRuns.length === 100)).toBe(true);
+    expect(await h.quotaUsed(id)).toBe(before);
+  });
+
+  it('refuses an after more than ten years from now', async () => {
+    const { id, key } = await h.account();
+    const taskId = await h.task(id);
+    for (const after of ['2046-06-15T12:00:00Z', '2006-06-15T12:00:00Z']) {
+      const { body } = await h.request(TaskNextRunsDocument, { id: taskId, after }, { key });
+      expect(body.errors?.[0]?.message, after).toContain('after must be within 3660 days of now');
+    }
+    const { body } = await h.request(
+      TaskNextRunsDocument,
+      { id: taskId, count: 1, after: '2036-01-01T00:00:00Z' },
+      { key },
+    );
+    expect(narrow(body.data?.task, 'Task').nextRuns).toEqual([
+      { at: '2036-01-02T00:00:00.000Z', local: '2036-01-02T00:00:00+00:00', shifted: false },
+    ]);
   });
 });
 
@@ -362,6 +443,15 @@ describe('Query.schedulePreview', () => {
   ])('%s in %s (count %i) is a ValidationError on %s', async (crontab, timezone, count, field) => {
     const { key } = await h.account();
     expect(narrow(await preview(key, crontab, timezone, count), 'ValidationError').field).toBe(field);
+  });
+
+  it('with a frequency, requires the crontab to have its shape, as createTask does', async () => {
+    const { key } = await h.account();
+    const ask = async (crontab: string, frequency: 'EVERY_HOUR' | 'CUSTOM') =>
+      (await h.gql(SchedulePreviewDocument, { crontab, timezone: 'Etc/UTC', frequency }, key)).schedulePreview;
+    expect(narrow(await ask('*/5 * * * *', 'EVERY_HOUR'), 'ValidationError').message).toContain('EVERY_HOUR');
+    expect(narrow(await ask('*/5 * * * *', 'CUSTOM'), 'SchedulePreview').description).toBe('Every 5 minutes');
+    expect(narrow(await ask('5 * * * *', 'EVERY_HOUR'), 'SchedulePreview').nextRuns).toHaveLength(5);
   });
 
   it('needs a key and counts against the rate limit', async () => {

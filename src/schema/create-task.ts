@@ -24,7 +24,7 @@ const CreateTaskInput = builder.inputType('CreateTaskInput', {
     frequency: t.field({ type: FrequencyEnum, required: true, description: 'How often it runs.' }),
     crontab: t.string({
       required: false,
-      description: `Five-field Unix crontab, at most ${MAX_CRONTAB_LENGTH} characters. Required for CUSTOM; defaults to the frequency's crontab otherwise.`,
+      description: `Five-field Unix crontab, at most ${MAX_CRONTAB_LENGTH} characters, in the frequency's shape (see Frequency). Required for CUSTOM; omitted or empty, a preset's default.`,
     }),
     timezone: t.string({
       required: false,

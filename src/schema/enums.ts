@@ -36,19 +36,27 @@ export const TaskApiEnum = prismaEnum('TaskApi', TaskApi, 'The rendering API a t
   SCRAPE: { description: 'Extracts content from a page.' },
 });
 
-export const FrequencyEnum = prismaEnum('Frequency', Frequency, 'How often a task runs.', {
-  EVERY_MINUTE: { description: 'Every minute (crontab defaults to `* * * * *`).' },
-  EVERY_HOUR: { description: 'Every hour (crontab defaults to `0 * * * *`).' },
-  EVERY_DAY: { description: 'Every day (crontab defaults to `0 0 * * *`).' },
-  EVERY_MONTH: { description: 'Every month (crontab defaults to `0 0 1 * *`).' },
-  CUSTOM: { description: "On the task's own crontab, which is then required." },
-});
+export const FrequencyEnum = prismaEnum(
+  'Frequency',
+  Frequency,
+  'How often a task runs. A preset and its crontab must agree (create, update, import), else ValidationError.',
+  {
+    EVERY_MINUTE: { description: 'Every minute: the crontab is `* * * * *` (the default).' },
+    EVERY_HOUR: { description: 'Once an hour: `m * * * *` with a single minute m (default `0 * * * *`).' },
+    EVERY_DAY: { description: 'Once a day: `m h * * *` with a single minute and hour (default `0 0 * * *`).' },
+    EVERY_MONTH: {
+      description:
+        'Once a month: `m h d * *` with a single minute, hour and day (default `0 0 1 * *`; days 29–31 skip shorter months).',
+    },
+    CUSTOM: { description: "On the task's own crontab, any valid one, which is then required." },
+  },
+);
 
 export const ScheduleStatusEnum = prismaEnum('ScheduleStatus', ScheduleStatus, 'Lifecycle status of a schedule.', {
-  ACTIVE: { description: 'Runs on its crontab. Can be cancelled.' },
-  PAUSED: { description: 'Exists but does not run. Can be cancelled.' },
-  CANCELLED: { description: 'Cancelled for good; final. Cannot be cancelled again.' },
-  ERROR: { description: 'Its last run failed. Can be cancelled.' },
+  ACTIVE: { description: 'Runs on its crontab (the only status that runs). Can be paused or cancelled.' },
+  PAUSED: { description: 'Exists but does not run. Can be resumed or cancelled.' },
+  CANCELLED: { description: 'Cancelled for good; final: can be read or deleted, not changed.' },
+  ERROR: { description: 'Its last run failed. Can be resumed or cancelled.' },
   CREATE_PENDING: { description: 'Being created; not yet running. Can be cancelled.' },
-  NON_EXISTING: { description: 'No longer exists at the provider; final. Cannot be cancelled.' },
+  NON_EXISTING: { description: 'No longer exists at the provider; final: can be read or deleted, not changed.' },
 });

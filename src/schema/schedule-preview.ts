@@ -2,6 +2,7 @@ import { RateLimitedError, UnauthorizedError, ValidationError } from '../service
 import { MAX_CRONTAB_LENGTH, MAX_PLANNED_RUNS, MAX_TIMEZONE_LENGTH } from '../services/input-limits.js';
 import { type SchedulePreview as Preview, schedulePreview } from '../services/schedule/preview.js';
 import { builder } from './builder.js';
+import { FrequencyEnum } from './enums.js';
 import { PlannedRun } from './planned-run.js';
 
 const SchedulePreview = builder.objectRef<Preview>('SchedulePreview').implement({
@@ -29,7 +30,8 @@ builder.queryField('schedulePreview', (t) =>
     type: SchedulePreviewResult,
     nullable: true,
     description:
-      'Describes a crontab and lists its next runs, validated exactly as createTask validates it. Any plan; ' +
+      'Describes a crontab and lists its next runs from now, validated as createTask validates a crontab and time zone ' +
+      '(and, with `frequency`, that the crontab has its shape). Any plan; ' +
       'counts against the rate limit (debounce calls from a form); changes nothing and consumes no quota.',
     args: {
       crontab: t.arg.string({
@@ -41,6 +43,11 @@ builder.queryField('schedulePreview', (t) =>
         description: `IANA time zone, at most ${MAX_TIMEZONE_LENGTH} characters.`,
       }),
       count: t.arg.int({ required: false, defaultValue: 5, description: `How many runs, 1 to ${MAX_PLANNED_RUNS}.` }),
+      frequency: t.arg({
+        type: FrequencyEnum,
+        required: false,
+        description: 'The frequency the form has chosen: the crontab must then have its shape, as createTask requires.',
+      }),
     },
     resolve: (_, args, { session }) => schedulePreview(session, args),
   }),

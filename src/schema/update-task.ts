@@ -30,7 +30,7 @@ const UpdateTaskInput = builder.inputType('UpdateTaskInput', {
     }),
     crontab: t.string({
       required: false,
-      description: `Five-field Unix crontab, at most ${MAX_CRONTAB_LENGTH} characters; must have the frequency's shape (see Frequency).`,
+      description: `Five-field Unix crontab, at most ${MAX_CRONTAB_LENGTH} characters, in the (new or current) frequency's shape (see Frequency). An empty string takes a preset's default.`,
     }),
     timezone: t.string({ required: false, description: `IANA time zone, at most ${MAX_TIMEZONE_LENGTH} characters.` }),
   }),

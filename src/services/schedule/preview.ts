@@ -1,7 +1,9 @@
+import type { Frequency } from '../../db/models.js';
 import { admit, COMPUTE } from '../access.js';
 import { ValidationError } from '../errors.js';
 import { MAX_PLANNED_RUNS } from '../input-limits.js';
 import type { Session } from '../session.js';
+import { checkAgreement } from '../tasks/frequency.js';
 import { validateCrontab, validateTimezone } from '../tasks/validate.js';
 import { describeSchedule } from './describe.js';
 import { compileSchedule, type PlannedRun } from './planned-runs.js';
@@ -23,18 +25,20 @@ export function validateRunCount(count: number): number {
 
 /**
  * What a schedule form shows while someone types: the crontab in words and
- * its next runs from now, validated exactly as createTask validates. Any plan;
- * counted against the rate limit; changes nothing.
+ * its next runs from now, validated as createTask validates the crontab and
+ * time zone (and, given a frequency, their agreement). Any plan; counted
+ * against the rate limit; changes nothing.
  */
 export async function schedulePreview(
   session: Session,
-  args: { crontab: string; timezone: string; count?: number | null },
+  args: { crontab: string; timezone: string; count?: number | null; frequency?: Frequency | null },
 ): Promise<SchedulePreview> {
   await admit(session, COMPUTE);
   const count = validateRunCount(args.count ?? 5);
   const timezone = validateTimezone(args.timezone);
   const now = session.deps.clock.now();
   const crontab = validateCrontab(args.crontab, timezone, now);
+  if (args.frequency) checkAgreement(args.frequency, crontab);
   return {
     crontab,
     timezone,

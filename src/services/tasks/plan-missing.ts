@@ -26,7 +26,8 @@ export async function planMissingRuns(db: Database, now: number): Promise<number
         if (!nextRunAt) continue;
         const { count } = await tx.task.updateMany({
           where: { id: row.id, version: row.version, status: 'ACTIVE', nextRunAt: null },
-          data: { nextRunAt },
+          // A change clients can see: a new version, like every change.
+          data: { nextRunAt, version: { increment: 1 } },
         });
         planned += count;
       }

@@ -2,7 +2,7 @@ import type { Frequency, Task, TaskApi } from '../../db/models.js';
 import { admit, WRITE } from '../access.js';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
 import { validateId } from '../input-limits.js';
-import { consumeQuota, lockAccount } from '../quota.js';
+import { consumeQuota } from '../quota.js';
 import type { Session } from '../session.js';
 import { agrees, DEFAULT_CRONTAB } from './frequency.js';
 import { nextRunAfter } from './next-run.js';
@@ -27,6 +27,13 @@ export interface UpdateTaskResult {
 
 const MAX_ATTEMPTS = 3;
 
+/** Thrown inside the transaction when every given value is already the task's: nothing is written or consumed. */
+class NoChange extends Error {
+  constructor(readonly task: Task) {
+    super('no change');
+  }
+}
+
 /** The schedule after the update, validated as createTask validates a new one. */
 function mergedSchedule(current: Task, input: UpdateTaskInput, timezone: string, now: number) {
   const frequency = input.frequency ?? current.frequency;
@@ -48,7 +55,8 @@ function mergedSchedule(current: Task, input: UpdateTaskInput, timezone: string,
  * Changes some of a task's fields. Checks in order: access, the id and the
  * given fields, quota, NotFound, Conflict (when `expectedVersion` is given
  * and is not the task's version), InvalidStatus (CANCELLED and NON_EXISTING
- * are final), then the merged schedule. The write is conditional on the
+ * are final), then the merged schedule. Values equal to the current ones
+ * change nothing and consume nothing (`changed: false`). The write is conditional on the
  * version read, so of concurrent updates from one version exactly one wins.
  * A changed schedule of an ACTIVE task plans its next run from now.
  */
@@ -78,50 +86,57 @@ export async function updateTask(
   const zone = input.timezone != null ? validateTimezone(input.timezone) : undefined;
   const { db, clock } = session.deps;
 
-  const result = await db.write(async (w) => {
-    const now = clock.now();
-    // The account lock first, as every task change of the account takes it;
-    // quota is consumed only if something changes.
-    await lockAccount(w, account.id);
-    for (let attempt = 1; ; attempt++) {
-      const current = await w.taskById(account.id, id);
-      if (!current) throw new NotFoundError(id);
-      if (expectedVersion != null && current.version !== expectedVersion) {
-        throw new ConflictError(current, expectedVersion);
+  let result: UpdateTaskResult;
+  try {
+    result = await db.write(async (w) => {
+      const now = clock.now();
+      // Quota first, as every mutation consumes it (and so takes the account's
+      // row lock): QuotaExceeded comes before the operation's own errors.
+      await consumeQuota(w, account.id, 1, now);
+      for (let attempt = 1; ; attempt++) {
+        const current = await w.taskById(account.id, id);
+        if (!current) throw new NotFoundError(id);
+        if (expectedVersion != null && current.version !== expectedVersion) {
+          throw new ConflictError(current, expectedVersion);
+        }
+        if (current.status === 'CANCELLED' || current.status === 'NON_EXISTING') {
+          throw finalStatus(id, current.status, current.inProgress);
+        }
+        const timezone = zone ?? current.timezone;
+        const { frequency, crontab } = mergedSchedule(current, input, timezone, now);
+        const next = {
+          name: name ?? current.name,
+          api: input.api ?? current.api,
+          query: query ?? current.query,
+          frequency,
+          crontab,
+          timezone,
+          status: current.status,
+          nextRunAt: current.nextRunAt,
+        };
+        const scheduleChanged = crontab !== current.crontab || timezone !== current.timezone;
+        const changed =
+          scheduleChanged ||
+          next.name !== current.name ||
+          next.api !== current.api ||
+          next.query !== current.query ||
+          frequency !== current.frequency;
+        // Nothing to write: roll the unit back.
+        if (!changed) throw new NoChange(current);
+        // The same schedule keeps its planned run (due or not); a new one plans from now.
+        if (scheduleChanged) next.nextRunAt = nextRunAfter(next, now);
+        const task = await w.updateTaskIf(account.id, id, current.version, next);
+        if (task) return { task, changed: true };
+        // Changed between the read and the write by a writer outside the
+        // account lock (a run starting): read again, and with expectedVersion
+        // that is a Conflict on the next read.
+        if (attempt === MAX_ATTEMPTS) throw new Error(`updateTask: task ${id} kept changing`);
       }
-      if (current.status === 'CANCELLED' || current.status === 'NON_EXISTING') {
-        throw finalStatus(id, current.status, current.inProgress);
-      }
-      const timezone = zone ?? current.timezone;
-      const { frequency, crontab } = mergedSchedule(current, input, timezone, now);
-      const next = {
-        name: name ?? current.name,
-        api: input.api ?? current.api,
-        query: query ?? current.query,
-        frequency,
-        crontab,
-        timezone,
-        status: current.status,
-        nextRunAt: current.nextRunAt,
-      };
-      const scheduleChanged = crontab !== current.crontab || timezone !== current.timezone;
-      const changed =
-        scheduleChanged ||
-        next.name !== current.name ||
-        next.api !== current.api ||
-        next.query !== current.query ||
-        frequency !== current.frequency;
-      if (!changed) return { task: current, changed: false };
-      if (scheduleChanged) next.nextRunAt = nextRunAfter(next, now);
-      if (attempt === 1) await consumeQuota(w, account.id, 1, now);
-      const task = await w.updateTaskIf(account.id, id, current.version, next);
-      if (task) return { task, changed: true };
-      // Changed between the read and the write by a writer outside the
-      // account lock (a run starting): read again, and with expectedVersion
-      // that is a Conflict on the next read.
-      if (attempt === MAX_ATTEMPTS) throw new Error(`updateTask: task ${id} kept changing`);
-    }
-  });
+    });
+  } catch (e) {
+    if (!(e instanceof NoChange)) throw e;
+    result = { task: e.task, changed: false };
+  }
   session.tasks(account.id).clear(id).prime(id, result.task);
   return result;
 }
