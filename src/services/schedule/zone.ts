@@ -64,7 +64,9 @@ interface ZoneYear {
   transitions: Transition[];
 }
 
-const MAX_YEARS = 2000;
+// Enough for every zone over the years nextRuns(after) can reach (±10 years), so a
+// client cannot keep it cold; an entry is a few transitions.
+const MAX_YEARS = 20_000;
 const years = new Map<string, ZoneYear>();
 
 // Samples the offset once a day, then binary-searches each change to the
