@@ -13,9 +13,6 @@ export const TRANSITIONS: Record<StatusChange, { from: readonly ScheduleStatus[]
   resume: { from: ['PAUSED', 'ERROR'], to: 'ACTIVE' },
 };
 
-/** The schedule statuses cancelSchedule accepts; CANCELLED and NON_EXISTING are final. */
-export const CANCELLABLE = TRANSITIONS.cancel.from;
-
 /** Statuses nothing leaves: such a task can only be read or deleted. */
 export const FINAL: readonly ScheduleStatus[] = ['CANCELLED', 'NON_EXISTING'];
 

@@ -6,7 +6,7 @@ import { consumeQuota } from '../quota.js';
 import type { Session } from '../session.js';
 import { agrees, DEFAULT_CRONTAB } from './frequency.js';
 import { nextRunAfter } from './next-run.js';
-import { finalStatus } from './status.js';
+import { FINAL, finalStatus } from './status.js';
 import { resolveCrontab, validateCrontab, validateName, validateQuery, validateTimezone } from './validate.js';
 
 /** Each field optional: an omitted (or null) field keeps its value. */
@@ -99,9 +99,7 @@ export async function updateTask(
         if (expectedVersion != null && current.version !== expectedVersion) {
           throw new ConflictError(current, expectedVersion);
         }
-        if (current.status === 'CANCELLED' || current.status === 'NON_EXISTING') {
-          throw finalStatus(id, current.status, current.inProgress);
-        }
+        if (FINAL.includes(current.status)) throw finalStatus(id, current.status, current.inProgress);
         const timezone = zone ?? current.timezone;
         const { frequency, crontab } = mergedSchedule(current, input, timezone, now);
         const next = {
