@@ -13,16 +13,14 @@
 // Task.nextRuns takes arguments, so no mutation payload can carry it (the
 // payloads select TaskFields): a change that replans the schedule (pause,
 // resume, a new crontab, time zone or frequency) leaves the cached nextRuns
-// stale. Both clients here evict it on such a change, so a page showing it
+// stale. Both clients evict it on such a change (urql: the recommended setup in
+// test/clients/urql.ts; Apollo: each mutation's update), so a page showing it
 // refetches exactly that field rather than showing runs of a paused task.
 import type { ApolloCache } from '@apollo/client';
-import type { Cache, UpdateResolver } from '@urql/exchange-graphcache';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, type MockInstance, vi } from 'vitest';
 import {
   PauseScheduleDocument,
-  type PauseScheduleMutation,
   ResumeScheduleDocument,
-  type ResumeScheduleMutation,
   SchedulePreviewDocument,
   type SchedulePreviewQuery,
   TaskDocument,
@@ -379,35 +377,10 @@ describe('Apollo Client', () => {
 });
 
 describe('urql with Graphcache', () => {
-  /** Invalidates every cached nextRuns(…) of the task: the next read of it goes to the server. */
-  function invalidatePlannedRuns(cache: Cache, taskId: string) {
-    const task = { __typename: 'Task', id: taskId };
-    for (const field of cache.inspectFields(task)) {
-      if (field.fieldName === 'nextRuns') cache.invalidate(task, field.fieldName, field.arguments ?? undefined);
-    }
-  }
-
-  const mutationUpdates: Record<string, UpdateResolver> = {
-    pauseSchedule(result, args, cache) {
-      const answer = (result as PauseScheduleMutation).pauseSchedule;
-      if (answer?.__typename === 'PauseScheduleSuccess') invalidatePlannedRuns(cache, args.id as string);
-    },
-    resumeSchedule(result, args, cache) {
-      const answer = (result as ResumeScheduleMutation).resumeSchedule;
-      if (answer?.__typename === 'ResumeScheduleSuccess') invalidatePlannedRuns(cache, args.id as string);
-    },
-    updateTask(result, args, cache) {
-      const answer = (result as UpdateTaskMutation).updateTask;
-      if (answer?.__typename === 'UpdateTaskSuccess' && replans(args.input as UpdateTaskInput)) {
-        invalidatePlannedRuns(cache, args.id as string);
-      }
-    },
-  };
-
   async function setup() {
     const { id: accountId, key } = await h.account();
     const taskId = await h.task(accountId, { name: 'nightly' });
-    const client = createUrqlClient(url, key, { mutationUpdates });
+    const client = createUrqlClient(url, key);
     const variables = { id: taskId };
     const cachedTask = async () =>
       narrow(

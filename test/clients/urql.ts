@@ -28,15 +28,40 @@ function dropTask(cache: Cache, id: string) {
   cache.invalidate({ __typename: 'Task', id });
 }
 
-export interface UrqlClientOptions {
-  /**
-   * More Graphcache updaters for Mutation fields, beside the recommended ones
-   * below (which win for the fields they handle).
-   */
-  mutationUpdates?: Record<string, UpdateResolver>;
+/**
+ * Invalidates every cached nextRuns(…) of a task. It takes arguments, so no
+ * mutation payload can refresh it: after a change that replans the task the
+ * next read of it goes to the server instead of showing runs of the old plan.
+ */
+function invalidatePlannedRuns(cache: Cache, id: string) {
+  const task = { __typename: 'Task', id };
+  for (const field of cache.inspectFields(task)) {
+    if (field.fieldName === 'nextRuns') cache.invalidate(task, field.fieldName, field.arguments ?? undefined);
+  }
 }
 
-export function createUrqlClient(url: string, apiKey?: string, options: UrqlClientOptions = {}) {
+const succeeded = (answer: unknown, typename: string) =>
+  (answer as { __typename?: string } | null)?.__typename === typename;
+
+/** The status changes and the schedule fields of updateTask replan a task. */
+const replanners: Record<string, UpdateResolver> = {
+  pauseSchedule(result, args, cache) {
+    if (succeeded(result.pauseSchedule, 'PauseScheduleSuccess')) invalidatePlannedRuns(cache, args.id as string);
+  },
+  resumeSchedule(result, args, cache) {
+    if (succeeded(result.resumeSchedule, 'ResumeScheduleSuccess')) invalidatePlannedRuns(cache, args.id as string);
+  },
+  cancelSchedule(result, args, cache) {
+    if (succeeded(result.cancelSchedule, 'CancelScheduleSuccess')) invalidatePlannedRuns(cache, args.id as string);
+  },
+  updateTask(result, args, cache) {
+    const input = args.input as { crontab?: unknown; timezone?: unknown; frequency?: unknown };
+    const replans = input.crontab != null || input.timezone != null || input.frequency != null;
+    if (replans && succeeded(result.updateTask, 'UpdateTaskSuccess')) invalidatePlannedRuns(cache, args.id as string);
+  },
+};
+
+export function createUrqlClient(url: string, apiKey?: string) {
   return new Client({
     url,
     fetchOptions: { headers: apiKey ? { 'X-Access-Key': apiKey } : {} },
@@ -47,7 +72,7 @@ export function createUrqlClient(url: string, apiKey?: string, options: UrqlClie
         keys,
         updates: {
           Mutation: {
-            ...options.mutationUpdates,
+            ...replanners,
             // A deleted task leaves the cache; lists holding it drop it.
             deleteTask(result, _args, cache) {
               const r = result.deleteTask as { __typename: string; deletedId?: string } | null;
