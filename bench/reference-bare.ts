@@ -5,7 +5,7 @@
 import { createServer } from 'node:http';
 import Database from 'better-sqlite3';
 import { Cron } from 'croner';
-import cronstrue from 'cronstrue';
+import { CANCEL_SQL, describe } from './reference-common.js';
 
 const [file, port] = process.argv.slice(2) as [string, string];
 const db = new Database(file);
@@ -23,22 +23,7 @@ const pageNext = db.prepare(
   `SELECT id, name, status, nextRunAt, crontab FROM Task WHERE accountId = (SELECT accountId FROM Task WHERE id = ?) ORDER BY createdAt DESC, id DESC LIMIT 51`,
 );
 const del = db.prepare('DELETE FROM Task WHERE id = ? AND inProgress = 0');
-// The same write as the API's: a cancelled task has no next run, and every change bumps the version.
-const cancel = db.prepare(
-  "UPDATE Task SET status = 'CANCELLED', nextRunAt = NULL, version = version + 1 WHERE id = ? AND status IN ('ACTIVE','PAUSED','CREATE_PENDING','ERROR') RETURNING status",
-);
-
-// Descriptions cached per crontab, as the API caches them (describeSchedule):
-// cronstrue on every row would measure cronstrue, not the serving stack.
-const descriptions = new Map<string, string>();
-const describe = (crontab: string) => {
-  let text = descriptions.get(crontab);
-  if (text === undefined) {
-    text = cronstrue.toString(crontab, { use24HourTimeFormat: true });
-    descriptions.set(crontab, text);
-  }
-  return text;
-};
+const cancel = db.prepare(CANCEL_SQL);
 
 type Row = Record<string, unknown>;
 const task = (row: Row | undefined) =>

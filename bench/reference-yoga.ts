@@ -6,8 +6,8 @@ import { createServer } from 'node:http';
 import SchemaBuilder from '@pothos/core';
 import Database from 'better-sqlite3';
 import { Cron } from 'croner';
-import cronstrue from 'cronstrue';
 import { createYoga } from 'graphql-yoga';
+import { CANCEL_SQL, describe } from './reference-common.js';
 
 const [file, port] = process.argv.slice(2) as [string, string];
 const db = new Database(file);
@@ -35,22 +35,7 @@ const page = db.prepare<[string], TaskRow>(
   'SELECT * FROM Task WHERE accountId = (SELECT accountId FROM Task WHERE id = ?) ORDER BY createdAt DESC, id DESC LIMIT 50',
 );
 const del = db.prepare('DELETE FROM Task WHERE id = ? AND inProgress = 0');
-// The same write as the API's: a cancelled task has no next run, and every change bumps the version.
-const cancel = db.prepare<[string], { status: string }>(
-  "UPDATE Task SET status = 'CANCELLED', nextRunAt = NULL, version = version + 1 WHERE id = ? AND status IN ('ACTIVE','PAUSED','CREATE_PENDING','ERROR') RETURNING status",
-);
-
-// Descriptions cached per crontab, as the API caches them (describeSchedule):
-// cronstrue on every row would measure cronstrue, not the framework.
-const descriptions = new Map<string, string>();
-const describe = (crontab: string) => {
-  let text = descriptions.get(crontab);
-  if (text === undefined) {
-    text = cronstrue.toString(crontab, { use24HourTimeFormat: true });
-    descriptions.set(crontab, text);
-  }
-  return text;
-};
+const cancel = db.prepare<[string], { status: string }>(CANCEL_SQL);
 
 const builder = new SchemaBuilder<{ DefaultFieldNullability: false }>({ defaultFieldNullability: false });
 const Task = builder.objectRef<TaskRow>('Task').implement({
