@@ -155,7 +155,9 @@ export async function importData(db: Database, data: unknown, now: number = Date
             timezone,
             status,
             nextRunAt: nextRunAfter({ crontab, timezone, status }, now),
-            inProgress: v.in_progress,
+            // A run in progress in the exporting system is not one here: a
+            // task is in progress only while a run of ours holds it.
+            inProgress: false,
             createdAt: v.created ?? new Date(now),
             lastRunAt: v.last_run ?? null,
             runs: v.runs,
