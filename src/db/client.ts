@@ -1,6 +1,7 @@
 // The database as the service layer sees it, on SQLite or PostgreSQL.
 import type { Account, Prisma, PrismaClient, Task } from '../generated/prisma/sqlite/client.js';
 import { type Provider, providerOf } from './paths.js';
+import { prismaRunWrites, type RunWrites } from './run-writes.js';
 
 /**
  * The Prisma client type the services use. Both generated clients come from
@@ -74,22 +75,26 @@ export function prismaHotReads(db: Db): HotReads {
 export type QuotaRow = Pick<Account, 'quotaUsed' | 'quotaLimit' | 'quotaResetAt'>;
 
 /** A task as created: not in progress, never run, version 1. */
-export type NewTask = Omit<Task, 'inProgress' | 'lastRunAt' | 'runs' | 'version'>;
+export type NewTask = Omit<Task, 'inProgress' | 'lastRunAt' | 'runs' | 'version' | 'failureStreak' | 'lastRunId'>;
 
-/** What a change of a task may set (the rest is the runs' bookkeeping). */
-export type TaskChanges = Pick<
-  Task,
-  'name' | 'api' | 'query' | 'frequency' | 'crontab' | 'timezone' | 'status' | 'nextRunAt'
->;
+/**
+ * What a change of a task may set (the rest is the runs' bookkeeping).
+ * `nextRunAt` undefined keeps the stored one: a dispatcher may have moved it
+ * on since the task was read (runs do not change the version).
+ */
+export type TaskChanges = Pick<Task, 'name' | 'api' | 'query' | 'frequency' | 'crontab' | 'timezone' | 'status'> & {
+  nextRunAt: Date | null | undefined;
+};
 
 /**
  * The row changes of the task mutations (create, update, pause, resume,
- * cancel, delete, deleteTasks) and the quota each consumes, inside one transaction. Plain data operations: the
+ * cancel, delete, deleteTasks, runTask) and of the dispatcher's runs, and the
+ * quota each consumes, inside one transaction. Plain data operations: the
  * decisions (what to charge, which status may change, which error to give)
  * stay in the services. On SQLite they bypass Prisma for the same reason the
  * hot reads do (see sqlite-writes.ts).
  */
-export interface HotWrites {
+export interface HotWrites extends RunWrites {
   /** Adds `units` (possibly 0, which only takes the row lock) to the account's used quota. */
   addQuotaUsed(accountId: string, units: number): Promise<QuotaRow>;
   /** Starts a new quota period: `used` units so far, ending at `resetAt`. */
@@ -104,15 +109,16 @@ export interface HotWrites {
   /**
    * Writes the task's changeable fields and bumps its version, only if its
    * version is still `version` (nothing changed since it was read); the
-   * changed task, or null.
+   * changed task, or null. A change of status restarts the failure streak.
    */
   updateTaskIf(accountId: string, id: string, version: number, next: TaskChanges): Promise<Task | null>;
 }
 
 /** The hot writes inside a Prisma transaction (PostgreSQL, and the reference for SQLite's). */
-export function prismaHotWrites(tx: Tx): HotWrites {
+export function prismaHotWrites(tx: Tx, { postgres = false } = {}): HotWrites {
   const quotaColumns = { quotaUsed: true, quotaLimit: true, quotaResetAt: true } as const;
   return {
+    ...prismaRunWrites(tx, { postgres }),
     addQuotaUsed: (accountId, units) =>
       tx.account.update({ where: { id: accountId }, data: { quotaUsed: { increment: units } }, select: quotaColumns }),
     startQuotaPeriod: async (accountId, used, resetAt) => {
@@ -132,13 +138,21 @@ export function prismaHotWrites(tx: Tx): HotWrites {
       id,
       version,
       { name, api, query, frequency, crontab, timezone, status, nextRunAt },
-    ) =>
-      (
-        await tx.task.updateManyAndReturn({
-          where: { id, accountId, version },
-          data: { name, api, query, frequency, crontab, timezone, status, nextRunAt, version: { increment: 1 } },
-        })
-      )[0] ?? null,
+    ) => {
+      await tx.task.updateMany({
+        where: { id, accountId, version, status: { not: status } },
+        data: { failureStreak: 0 },
+      });
+      return (
+        (
+          await tx.task.updateManyAndReturn({
+            where: { id, accountId, version },
+            // nextRunAt undefined: Prisma leaves the column as it is.
+            data: { name, api, query, frequency, crontab, timezone, status, nextRunAt, version: { increment: 1 } },
+          })
+        )[0] ?? null
+      );
+    },
   };
 }
 

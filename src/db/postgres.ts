@@ -91,7 +91,7 @@ export async function openPostgres(url: string, options: DatabaseOptions): Promi
     read: db,
     hot: prismaHotReads(db),
     transaction: (fn) => db.$transaction(fn, TRANSACTION_LIMITS),
-    write: (fn) => db.$transaction((tx) => fn(prismaHotWrites(tx)), TRANSACTION_LIMITS),
+    write: (fn) => db.$transaction((tx) => fn(prismaHotWrites(tx, { postgres: true })), TRANSACTION_LIMITS),
     ping: async () => {
       await prisma.$queryRawUnsafe('SELECT 1');
     },

@@ -1,7 +1,7 @@
 // SQLite rows as @prisma/adapter-better-sqlite3 stores them, and their mapping
 // to Prisma's own model types. Shared by the hot reads and the hot writes,
 // which bypass Prisma; tests check both answer exactly what Prisma answers.
-import type { Account, Task } from './models.js';
+import type { Account, Task, TaskRun } from './models.js';
 
 export interface AccountRow extends Omit<Account, 'quotaResetAt' | 'createdAt'> {
   quotaResetAt: string | null;
@@ -28,10 +28,12 @@ export type TaskTuple = [
   runs: number,
   version: number,
   nextRunAt: string | null,
+  failureStreak: number,
+  lastRunId: string | null,
 ];
 
 export const TASK_COLUMNS =
-  'id, accountId, name, api, query, frequency, crontab, timezone, status, inProgress, createdAt, lastRunAt, runs, version, nextRunAt';
+  'id, accountId, name, api, query, frequency, crontab, timezone, status, inProgress, createdAt, lastRunAt, runs, version, nextRunAt, failureStreak, lastRunId';
 
 /**
  * `FROM` for "the tasks among a JSON array of ids": each id looked up by
@@ -76,5 +78,27 @@ export function toTask(r: TaskTuple): Task {
     runs: r[12],
     version: r[13],
     nextRunAt: storedDate(r[14]),
+    failureStreak: r[15],
+    lastRunId: r[16],
+  };
+}
+
+export interface RunRow extends Omit<TaskRun, 'scheduledFor' | 'startedAt' | 'finishedAt' | 'leaseUntil'> {
+  scheduledFor: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  leaseUntil: string | null;
+}
+
+export const RUN_COLUMNS =
+  'id, taskId, accountId, trigger, scheduledFor, startedAt, finishedAt, durationMs, outcome, skipReason, attempts, httpStatus, error, leaseUntil';
+
+export function toRun(r: RunRow): TaskRun {
+  return {
+    ...r,
+    scheduledFor: new Date(r.scheduledFor),
+    startedAt: storedDate(r.startedAt),
+    finishedAt: storedDate(r.finishedAt),
+    leaseUntil: storedDate(r.leaseUntil),
   };
 }

@@ -15,11 +15,17 @@ import type { HotWrites, NewTask, QuotaRow } from './client.js';
 import type { Task } from './models.js';
 import type { LockWait } from './sqlite-busy.js';
 import { storedDate, storedTime, TASK_COLUMNS, TASKS_BY_ID_LIST, type TaskTuple, toTask } from './sqlite-rows.js';
+import { sqliteRunWrites } from './sqlite-run-writes.js';
 import type { WriteGate } from './write-gate.js';
 
 interface QuotaRowStored extends Omit<QuotaRow, 'quotaResetAt'> {
   quotaResetAt: string | null;
 }
+
+/** A prepared statement that can log its SQL (the `onQuery` option). */
+export type Statement = <P extends unknown[] | Record<string, unknown>, R = unknown>(
+  sql: string,
+) => Database.Statement<P, R> & { log: () => void };
 
 export interface SqliteWrites {
   write<T>(fn: (w: HotWrites) => Promise<T>): Promise<T>;
@@ -44,9 +50,9 @@ export function sqliteWrites(
   const db = new Database(file, { fileMustExist: true, timeout: 5000 });
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
-  const statement = <P extends unknown[] | Record<string, unknown>, R = unknown>(sql: string) => {
+  const statement = (<P extends unknown[] | Record<string, unknown>, R = unknown>(sql: string) => {
     return Object.assign(db.prepare<P, R>(sql), { log: () => onQuery?.(sql) });
-  };
+  }) as Statement;
   const addQuota = statement<[number, string], QuotaRowStored>(
     'UPDATE Account SET quotaUsed = quotaUsed + ? WHERE id = ? RETURNING quotaUsed, quotaLimit, quotaResetAt',
   );
@@ -78,7 +84,10 @@ export function sqliteWrites(
   byId.raw(true);
   const update = statement<Record<string, unknown>, TaskTuple>(
     `UPDATE Task SET name = @name, api = @api, query = @query, frequency = @frequency, crontab = @crontab,
-            timezone = @timezone, status = @status, nextRunAt = @nextRunAt, version = version + 1
+            timezone = @timezone, status = @status,
+            nextRunAt = CASE WHEN @keepNextRunAt THEN nextRunAt ELSE @nextRunAt END,
+            failureStreak = CASE WHEN status = @status THEN failureStreak ELSE 0 END,
+            version = version + 1
       WHERE id = @id AND accountId = @accountId AND version = @version
      RETURNING ${TASK_COLUMNS}`,
   );
@@ -95,6 +104,7 @@ export function sqliteWrites(
   };
 
   const writes: HotWrites = {
+    ...sqliteRunWrites(statement),
     addQuotaUsed: async (accountId, units) => {
       addQuota.log();
       const row = addQuota.get(units, accountId);
@@ -143,7 +153,8 @@ export function sqliteWrites(
         crontab: next.crontab,
         timezone: next.timezone,
         status: next.status,
-        nextRunAt: next.nextRunAt && storedTime(next.nextRunAt),
+        nextRunAt: next.nextRunAt ? storedTime(next.nextRunAt) : null,
+        keepNextRunAt: next.nextRunAt === undefined ? 1 : 0,
       });
       return row ? toTask(row) : null;
     },
