@@ -30,6 +30,8 @@ const corsOrigins = z
     return list;
   });
 
+const seconds = (fallback: number, max: number) => z.coerce.number().positive().max(max).default(fallback);
+
 const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   DATABASE_URL: z
@@ -51,6 +53,26 @@ const EnvSchema = z.object({
   RATE_LIMIT_ACCOUNT_MAX: int(60, 1, 1_000_000),
   RATE_LIMIT_SCHEDULE_MAX: int(10, 1, 1_000_000),
   RATE_LIMIT_WINDOW_SECONDS: int(60, 1, 86_400),
+  EXECUTOR_URL: z
+    .string()
+    .refine((u) => {
+      try {
+        const url = new URL(u);
+        return (url.protocol === 'http:' || url.protocol === 'https:') && !url.search && !url.hash;
+      } catch {
+        return false;
+      }
+    }, 'must be an http(s) URL without a query or fragment, e.g. https://executor.internal/run')
+    .optional(),
+  EXECUTOR_SECRET: z.string().min(16, 'must be at least 16 characters (it signs every executor request)').optional(),
+  EXECUTOR_TIMEOUT_SECONDS: seconds(30, 3600),
+  EXECUTOR_CONCURRENCY: int(50, 1, 10_000),
+  RUN_RETRY_BASE_SECONDS: seconds(1, 3600),
+  RUN_MAX_ATTEMPTS: int(3, 1, 20),
+  RUN_CATCH_UP_SECONDS: int(300, 0, 7 * 86_400),
+  RUN_FAILURES_TO_ERROR: int(5, 1, 1000),
+  RUN_RETENTION_DAYS: int(30, 1, 3650),
+  SCHEDULER: z.enum(['on', 'off']).default('on'),
 });
 
 export interface Config {
@@ -66,6 +88,28 @@ export interface Config {
   /** Browser origins allowed to call the API (never with credentials). */
   corsOrigins: '*' | string[];
   limits: Limits;
+  runs: RunSettings;
+}
+
+/** Running schedules: the executor the runs call, and the dispatcher's rules. */
+export interface RunSettings {
+  /** Where runs go (GET {executorUrl}/{api}?{query}); null: this deployment runs nothing. */
+  executorUrl: string | null;
+  /** Signs every executor request (X-Signature). */
+  executorSecret: string;
+  /** This instance claims and executes due runs (SCHEDULER=on with an executor). */
+  dispatch: boolean;
+  timeoutMs: number;
+  /** Runs in flight per instance. */
+  concurrency: number;
+  /** First delay between attempts of one run; doubles after each. */
+  retryBaseMs: number;
+  maxAttempts: number;
+  /** A missed time at most this old still runs once after downtime. */
+  catchUpMs: number;
+  /** Consecutive FAILED or TIMED_OUT runs that turn a task ERROR. */
+  failuresToError: number;
+  retentionMs: number;
 }
 
 export interface Limits {
@@ -94,6 +138,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     );
   }
   const e = parsed.data;
+  if (e.EXECUTOR_URL && !e.EXECUTOR_SECRET) {
+    throw new ConfigError([
+      'EXECUTOR_SECRET: required with EXECUTOR_URL (the executor verifies every request by its signature)',
+    ]);
+  }
   return {
     env: e.NODE_ENV,
     databaseUrl: e.DATABASE_URL,
@@ -108,5 +157,20 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       scheduleMax: e.RATE_LIMIT_SCHEDULE_MAX,
       windowSeconds: e.RATE_LIMIT_WINDOW_SECONDS,
     },
+    runs: {
+      executorUrl: e.EXECUTOR_URL ?? null,
+      executorSecret: e.EXECUTOR_SECRET ?? '',
+      dispatch: e.EXECUTOR_URL !== undefined && e.SCHEDULER === 'on',
+      timeoutMs: Math.round(e.EXECUTOR_TIMEOUT_SECONDS * 1000),
+      concurrency: e.EXECUTOR_CONCURRENCY,
+      retryBaseMs: Math.round(e.RUN_RETRY_BASE_SECONDS * 1000),
+      maxAttempts: e.RUN_MAX_ATTEMPTS,
+      catchUpMs: e.RUN_CATCH_UP_SECONDS * 1000,
+      failuresToError: e.RUN_FAILURES_TO_ERROR,
+      retentionMs: e.RUN_RETENTION_DAYS * 86_400_000,
+    },
   };
 }
+
+/** The defaults with no executor: a deployment (or test) that runs nothing. */
+export const NO_EXECUTOR: RunSettings = loadConfig({}).runs;

@@ -3,7 +3,7 @@
 // QuotaExceeded → the operation's own errors. A failed check changes nothing.
 import type { Limits } from '../config.js';
 import type { Account } from '../db/models.js';
-import { PaymentRequiredError, QuotaExceededError, RateLimitedError } from './errors.js';
+import { PaymentRequiredError, type PaymentRequiredReason, QuotaExceededError, RateLimitedError } from './errors.js';
 import { quotaOf } from './quota.js';
 import type { RateLimitRule, RateLimitState } from './rate-limit.js';
 import type { Session } from './session.js';
@@ -91,12 +91,22 @@ function scheduleRateRule(accountId: string, scheduleId: string, limits: Limits)
   };
 }
 
+/**
+ * Why the account may not use scheduled tasks now (billing first, then plan),
+ * or null. The API's operations and the dispatcher's runs both ask this.
+ */
+export function planRefusal(account: Pick<Account, 'plan' | 'billing'>): PaymentRequiredReason | null {
+  if (account.billing === 'UNPAID') return 'UNPAID_INVOICE';
+  if (account.plan !== 'SCALE') return 'PLAN_UPGRADE_REQUIRED';
+  return null;
+}
+
 /** Runs the checks for one operation (one root field); returns the caller's account. */
 export async function admit(session: Session, rule: AccessRule): Promise<Account> {
   const { account } = await session.caller();
   if (rule.requiresScalePlan) {
-    if (account.billing === 'UNPAID') throw new PaymentRequiredError('UNPAID_INVOICE');
-    if (account.plan !== 'SCALE') throw new PaymentRequiredError('PLAN_UPGRADE_REQUIRED');
+    const refused = planRefusal(account);
+    if (refused) throw new PaymentRequiredError(refused);
   }
   const { clock, rateLimiter, limits } = session.deps;
   const now = clock.now();

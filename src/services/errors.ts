@@ -14,6 +14,7 @@ export const ERROR_CODES = [
   'VALIDATION',
   'BATCH_ABORTED',
   'CONFLICT',
+  'SCHEDULER_DISABLED',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
@@ -133,6 +134,14 @@ export class ConflictError extends AppError {
         'Review its current values and retry with its current version.',
     );
     this.currentVersion = task.version;
+  }
+}
+
+/** runTask on a deployment that has no executor (EXECUTOR_URL unset): nothing can run. */
+export class SchedulerDisabledError extends AppError {
+  readonly code = 'SCHEDULER_DISABLED';
+  constructor() {
+    super('This deployment runs no tasks (no executor is configured); runTask is unavailable.');
   }
 }
 

@@ -59,3 +59,19 @@ export async function consumeQuota(w: HotWrites, accountId: string, units: numbe
 export async function lockAccount(w: HotWrites, accountId: string): Promise<void> {
   await w.addQuotaUsed(accountId, 0);
 }
+
+/**
+ * Consumes `units` if the account has them left, inside the writes'
+ * transaction; whether it did. For consumers that record a refusal instead of
+ * failing (a due run becomes SKIPPED with QUOTA_EXCEEDED).
+ */
+export async function tryConsumeQuota(w: HotWrites, accountId: string, units: number, now: number): Promise<boolean> {
+  try {
+    await consumeQuota(w, accountId, units, now);
+    return true;
+  } catch (e) {
+    if (!(e instanceof QuotaExceededError)) throw e;
+    await w.addQuotaUsed(accountId, -units);
+    return false;
+  }
+}

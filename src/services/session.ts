@@ -1,14 +1,15 @@
 // One Session per request: who is calling, and the loaders that batch and
 // cache that request's reads. Nothing here knows about GraphQL or HTTP.
 import DataLoader from 'dataloader';
-import type { Limits } from '../config.js';
+import type { Limits, RunSettings } from '../config.js';
 import type { Database } from '../db/client.js';
-import type { Account, Task } from '../db/models.js';
+import type { Account, Task, TaskRun } from '../db/models.js';
 import { hashApiKey } from './api-keys.js';
 import type { Clock } from './clock.js';
 import { UnauthorizedError } from './errors.js';
 import { MAX_API_KEY_LENGTH } from './input-limits.js';
 import type { RateLimiter, RateLimitState } from './rate-limit.js';
+import type { Runner } from './runs/runner.js';
 
 /** What every service needs; built once per process. */
 export interface Deps {
@@ -16,6 +17,10 @@ export interface Deps {
   clock: Clock;
   rateLimiter: RateLimiter;
   limits: Limits;
+  /** Running schedules: the executor and the dispatcher's rules. */
+  runs: RunSettings;
+  /** This instance's dispatcher, when it executes runs (runTask hands it its run). */
+  runner?: Runner;
   /** Ids of new tasks (default: random); tests that compare two runs make them predictable. */
   newTaskId?: () => string;
 }
@@ -36,6 +41,7 @@ export interface RateLimitNotes {
 export class Session {
   #caller: Promise<Caller> | undefined;
   #tasks: DataLoader<string, Task | null> | undefined;
+  #runs: DataLoader<string, TaskRun | null> | undefined;
   readonly rateLimit: RateLimitNotes = { state: undefined, retryAfterSeconds: 0 };
 
   constructor(
@@ -78,6 +84,19 @@ export class Session {
       { maxBatchSize: 1000 },
     );
     return this.#tasks;
+  }
+
+  /** Runs by id, batched (a page of tasks' last runs is one query). Ids come from the caller's own tasks. */
+  runs(): DataLoader<string, TaskRun | null> {
+    this.#runs ??= new DataLoader(
+      async (ids) => {
+        const rows = await this.deps.db.read.taskRun.findMany({ where: { id: { in: [...ids] } } });
+        const byId = new Map(rows.map((r) => [r.id, r]));
+        return ids.map((id) => byId.get(id) ?? null);
+      },
+      { maxBatchSize: 1000 },
+    );
+    return this.#runs;
   }
 
   async #authenticate(): Promise<Caller> {

@@ -45,7 +45,7 @@ export async function changeStatus(session: Session, change: StatusChange, id: s
       });
       if (task) return { scheduleId: id, oldStatus: current.status, newStatus: task.status, task };
       // Changed between the read and the write by a writer outside this
-      // account's row lock (a run starting): read again.
+      // account's row lock (a task turned ERROR by its runs): read again.
       if (attempt === MAX_ATTEMPTS) throw new Error(`${change}: task ${id} kept changing`);
     }
   });

@@ -13,6 +13,9 @@ export const TRANSITIONS: Record<StatusChange, { from: readonly ScheduleStatus[]
   resume: { from: ['PAUSED', 'ERROR'], to: 'ACTIVE' },
 };
 
+/** Statuses runTask may start a run from (a CREATE_PENDING schedule does not exist yet). */
+export const RUNNABLE: readonly ScheduleStatus[] = ['ACTIVE', 'PAUSED', 'ERROR'];
+
 /** Statuses nothing leaves: such a task can only be read or deleted. */
 export const FINAL: readonly ScheduleStatus[] = ['CANCELLED', 'NON_EXISTING'];
 
@@ -47,5 +50,16 @@ export function finalStatus(id: string, status: ScheduleStatus, inProgress: bool
     status,
     inProgress,
     `Task ${quote(id)} is ${status}, which is final: it can be read or deleted, not changed.`,
+  );
+}
+
+export function notRunnable(id: string, status: ScheduleStatus, inProgress: boolean): InvalidStatusError {
+  return new InvalidStatusError(
+    id,
+    status,
+    inProgress,
+    inProgress
+      ? `Task ${quote(id)} is running now; start another run when this one ends.`
+      : `Task ${quote(id)} is ${status}; only ${RUNNABLE.join(', ')} tasks can be run.`,
   );
 }

@@ -110,7 +110,9 @@ export async function updateTask(
           crontab,
           timezone,
           status: current.status,
-          nextRunAt: current.nextRunAt,
+          // Kept as stored unless the schedule changes: a dispatcher may move
+          // it on meanwhile (runs do not change the version).
+          nextRunAt: undefined as Date | null | undefined,
         };
         const scheduleChanged = crontab !== current.crontab || timezone !== current.timezone;
         const changed =
@@ -126,8 +128,8 @@ export async function updateTask(
         const task = await w.updateTaskIf(account.id, id, current.version, next);
         if (task) return { task, changed: true };
         // Changed between the read and the write by a writer outside the
-        // account lock (a run starting): read again, and with expectedVersion
-        // that is a Conflict on the next read.
+        // account lock (a task turned ERROR by its runs): read again, and
+        // with expectedVersion that is a Conflict on the next read.
         if (attempt === MAX_ATTEMPTS) throw new Error(`updateTask: task ${id} kept changing`);
       }
     });

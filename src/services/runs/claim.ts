@@ -1,0 +1,94 @@
+// Claiming due times: the one place a scheduled time becomes a run or a
+// SKIPPED record. Each time is claimed by a conditional write on its task row
+// (still ACTIVE, nextRunAt still the time seen), in the same transaction that
+// moves nextRunAt on, inserts the run and consumes its unit of quota: of any
+// number of dispatchers, one claims it, once.
+import type { SkipReason } from '../../db/models.js';
+import type { RunStart, RunToExecute } from '../../db/run-writes.js';
+import { planRefusal } from '../access.js';
+import type { PaymentRequiredReason } from '../errors.js';
+import { newId } from '../ids.js';
+import { tryConsumeQuota } from '../quota.js';
+import type { RunDeps } from './deps.js';
+import { dueTime } from './due-time.js';
+import { leaseMs } from './policy.js';
+import { skippedRun, startedRun } from './records.js';
+
+const SKIP_OF_REFUSAL: Record<PaymentRequiredReason, SkipReason> = {
+  UNPAID_INVOICE: 'PAYMENT_REQUIRED',
+  PLAN_UPGRADE_REQUIRED: 'PLAN_UPGRADE_REQUIRED',
+};
+
+export interface Claimed {
+  /** Runs started, each held by this dispatcher for its first attempt. */
+  started: RunToExecute[];
+  /** Due tasks handled (started, skipped or missed). */
+  handled: number;
+  /** Due tasks left for a later pass (their account was busy). */
+  deferred: number;
+  /** Due tasks read: `limit` means more may be due. */
+  seen: number;
+}
+
+/**
+ * Handles up to `limit` due tasks, earliest first. A due time runs unless the
+ * previous run is still in progress (OVERLAP), the account may not run it
+ * (PAYMENT_REQUIRED, PLAN_UPGRADE_REQUIRED: the API's own rule) or has no
+ * quota left (QUOTA_EXCEEDED). After downtime see dueTime.
+ */
+export async function claimDueRuns({ db, clock, runs }: RunDeps, limit: number): Promise<Claimed> {
+  return db.write(async (w) => {
+    const nowMs = clock.now();
+    const now = new Date(nowMs);
+    const due = await w.dueTasks(now, limit);
+    const claimed: Claimed = { started: [], handled: 0, deferred: 0, seen: due.length };
+    if (due.length === 0) return claimed;
+    const accounts = await w.lockAccounts([...new Set(due.map((d) => d.task.accountId))]);
+    for (const { task, plan, billing } of due) {
+      // A mutation holds the account's row (PostgreSQL) and may wait for this
+      // task's: leave the task to the next pass rather than deadlock.
+      if (!accounts.has(task.accountId)) {
+        claimed.deferred++;
+        continue;
+      }
+      const seen = task.nextRunAt as Date;
+      const { runAt, missedFrom, next } = dueTime(task, nowMs, runs.catchUpMs);
+      let skip: SkipReason | null = null;
+      let start: RunStart | null = null;
+      if (runAt) {
+        const refused = planRefusal({ plan, billing });
+        if (task.inProgress) skip = 'OVERLAP';
+        else if (refused) skip = SKIP_OF_REFUSAL[refused];
+        else if (!(await tryConsumeQuota(w, task.accountId, 1, nowMs))) skip = 'QUOTA_EXCEEDED';
+        else start = { runId: newId(), at: now };
+      }
+      // The rows are this transaction's (locked on PostgreSQL, one writer on
+      // SQLite): a failed conditional write means a bug, so undo the batch.
+      if (!(await w.advanceTask(task.id, seen, next, start))) {
+        throw new Error(`claim of task ${task.id} at ${seen.toISOString()} lost its row`);
+      }
+      if (missedFrom) {
+        await w.insertRun(
+          skippedRun(task, missedFrom, 'MISSED', now, missedMessage(missedFrom, runAt, runs.catchUpMs)),
+        );
+      }
+      if (runAt && skip) await w.insertRun(skippedRun(task, runAt, skip, now));
+      if (runAt && start) {
+        const run = startedRun(task, 'SCHEDULE', runAt, now, new Date(nowMs + leaseMs(runs)), 1, start.runId);
+        await w.insertRun(run);
+        claimed.started.push({ run, task: { api: task.api, query: task.query } });
+      }
+      claimed.handled++;
+    }
+    return claimed;
+  });
+}
+
+function missedMessage(from: Date, runAt: Date | null, catchUpMs: number): string {
+  const window = `${catchUpMs / 1000}s`;
+  return runAt
+    ? `Planned times from ${from.toISOString()} until ${runAt.toISOString()} were missed (no dispatcher was running); ` +
+        `only the latest, ${runAt.toISOString()}, was taken up.`
+    : `Planned times from ${from.toISOString()} were missed (no dispatcher was running) and are older than the ` +
+        `catch-up window (${window}); the schedule continues at its next time.`;
+}

@@ -1,0 +1,10 @@
+import type { RunSettings } from '../../config.js';
+import type { Database } from '../../db/client.js';
+import type { Clock } from '../clock.js';
+
+/** What the dispatcher's services need (a subset of a request's Deps). */
+export interface RunDeps {
+  db: Database;
+  clock: Clock;
+  runs: RunSettings;
+}

@@ -1,0 +1,79 @@
+// A task's run history (newest first) and its last run. Read through the task
+// the caller already holds: the root field that returned it made the checks.
+import type { RunOutcome, Task, TaskRun } from '../../db/models.js';
+import { ValidationError } from '../errors.js';
+import { checkLength, idProblem, MAX_CURSOR_LENGTH } from '../input-limits.js';
+import type { Session } from '../session.js';
+
+export const DEFAULT_RUNS_PAGE = 20;
+export const MAX_RUNS_PAGE = 100;
+
+export interface RunFilter {
+  outcome?: RunOutcome | null;
+}
+
+export interface RunPage {
+  runs: TaskRun[];
+  cursorOf(run: TaskRun): string;
+  hasNextPage: boolean;
+  hasPreviousPage: boolean;
+}
+
+// Cursor: the position (scheduledFor, id) of a run in the newest-first order.
+function encodeCursor(run: Pick<TaskRun, 'scheduledFor' | 'id'>): string {
+  return Buffer.from(JSON.stringify([run.scheduledFor.getTime(), run.id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { scheduledFor: Date; id: string } {
+  try {
+    const [ms, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
+    if (typeof ms === 'number' && Number.isFinite(ms) && typeof id === 'string' && idProblem(id) === null) {
+      return { scheduledFor: new Date(ms), id };
+    }
+  } catch {
+    // fall through
+  }
+  throw new ValidationError('after', 'Invalid cursor: pass an endCursor or cursor from a previous page of runHistory.');
+}
+
+/** A page of the task's runs, newest scheduled time first, with keyset pagination. */
+export async function runHistory(
+  session: Session,
+  task: Pick<Task, 'id' | 'accountId'>,
+  args: { first?: number | null; after?: string | null; filter?: RunFilter | null },
+): Promise<RunPage> {
+  const first = args.first ?? DEFAULT_RUNS_PAGE;
+  if (!Number.isInteger(first) || first < 0 || first > MAX_RUNS_PAGE) {
+    throw new ValidationError('first', `first must be between 0 and ${MAX_RUNS_PAGE}.`);
+  }
+  if (args.after) checkLength('after', args.after, MAX_CURSOR_LENGTH);
+  const after = args.after ? decodeCursor(args.after) : null;
+  const rows = await session.deps.db.read.taskRun.findMany({
+    where: {
+      taskId: task.id,
+      accountId: task.accountId,
+      ...(args.filter?.outcome ? { outcome: args.filter.outcome } : {}),
+      ...(after
+        ? {
+            OR: [
+              { scheduledFor: { lt: after.scheduledFor } },
+              { scheduledFor: after.scheduledFor, id: { lt: after.id } },
+            ],
+          }
+        : {}),
+    },
+    orderBy: [{ scheduledFor: 'desc' }, { id: 'desc' }],
+    take: first + 1,
+  });
+  return {
+    runs: rows.slice(0, first),
+    cursorOf: encodeCursor,
+    hasNextPage: rows.length > first,
+    hasPreviousPage: after !== null,
+  };
+}
+
+/** The run the task started most recently (null if none; retention never prunes it). Batched per request. */
+export function lastRun(session: Session, task: Pick<Task, 'lastRunId'>): Promise<TaskRun | null> {
+  return task.lastRunId ? session.runs().load(task.lastRunId) : Promise.resolve(null);
+}

@@ -1,0 +1,79 @@
+// A run held by a dispatcher: taking over runs whose holder went away,
+// renewing the hold between attempts, and ending the run. Every write is
+// conditional on the lease the writer holds, so a dispatcher that was presumed
+// dead and comes back can never record over the one that took its run over.
+import type { Task, TaskRun } from '../../db/models.js';
+import type { RunEnd, RunToExecute } from '../../db/run-writes.js';
+import type { RunDeps } from './deps.js';
+import { leaseMs } from './policy.js';
+
+export interface TakenOver {
+  /** Runs this dispatcher now holds for their next attempt. */
+  resumed: RunToExecute[];
+  /** Runs whose attempts were used up: ended TIMED_OUT. */
+  timedOut: number;
+}
+
+/**
+ * Takes up to `limit` RUNNING runs whose lease has ended: runs queued by
+ * runTask on an instance that does not execute, and runs whose dispatcher
+ * died (kill -9, a lost machine). A run with attempts left gets its next
+ * attempt (same run id); one whose last attempt never reported ends TIMED_OUT.
+ */
+export async function takeOverRuns({ db, clock, runs }: RunDeps, limit: number): Promise<TakenOver> {
+  return db.write(async (w) => {
+    const nowMs = clock.now();
+    const now = new Date(nowMs);
+    const result: TakenOver = { resumed: [], timedOut: 0 };
+    for (const { run, task } of await w.expiredRuns(now, limit)) {
+      const held = run.leaseUntil as Date;
+      if (run.attempts >= runs.maxAttempts) {
+        const ended = await w.finishRun(run.id, held, {
+          outcome: 'TIMED_OUT',
+          finishedAt: now,
+          durationMs: run.durationMs,
+          attempts: run.attempts,
+          httpStatus: null,
+          error: 'The dispatcher making the last attempt stopped before it reported a result.',
+        });
+        if (ended) {
+          await w.releaseTask(run.taskId, true, runs.failuresToError);
+          result.timedOut++;
+        }
+        continue;
+      }
+      const lease = new Date(nowMs + leaseMs(runs));
+      if (await w.leaseRun(run.id, held, lease, run.attempts + 1)) {
+        result.resumed.push({ run: { ...run, leaseUntil: lease, attempts: run.attempts + 1 }, task });
+      }
+    }
+    return result;
+  });
+}
+
+/**
+ * Moves the hold of a run this dispatcher holds to `untilMs`, with `attempts`
+ * made or starting; the run as held now, or null when another dispatcher took it over.
+ */
+export async function renewLease(
+  { db }: Pick<RunDeps, 'db'>,
+  run: TaskRun,
+  untilMs: number,
+  attempts: number,
+): Promise<TaskRun | null> {
+  const lease = new Date(untilMs);
+  const held = await db.write((w) => w.leaseRun(run.id, run.leaseUntil as Date, lease, attempts));
+  return held ? { ...run, leaseUntil: lease, attempts } : null;
+}
+
+/**
+ * Records how a run this dispatcher holds ended, and releases its task (which
+ * turns ERROR after RUN_FAILURES_TO_ERROR consecutive failures). The task
+ * after it, or null when another dispatcher had taken the run over (nothing is written).
+ */
+export async function endRun({ db, runs }: RunDeps, run: TaskRun, end: RunEnd): Promise<Task | null> {
+  return db.write(async (w) => {
+    if (!(await w.finishRun(run.id, run.leaseUntil as Date, end))) return null;
+    return w.releaseTask(run.taskId, end.outcome !== 'SUCCEEDED', runs.failuresToError);
+  });
+}

@@ -1,0 +1,26 @@
+// The timing rules of a run's attempts: how long a dispatcher holds a run,
+// and how long it waits before trying again.
+import type { RunSettings } from '../../config.js';
+
+/**
+ * How long a dispatcher holds a run for one attempt: the executor's timeout
+ * and a margin (1 to 5 s) for recording the result. A dispatcher that has not
+ * ended or renewed the run by then is presumed dead and any other takes it over.
+ */
+export function leaseMs(settings: Pick<RunSettings, 'timeoutMs'>): number {
+  return settings.timeoutMs + Math.min(5_000, Math.max(1_000, settings.timeoutMs));
+}
+
+/**
+ * The wait after failed attempt `attempt` (1-based): the base doubled per
+ * attempt, with "equal jitter" (half fixed, half random) so retries of runs
+ * that failed together do not hit the executor together again.
+ */
+export function retryDelayMs(
+  settings: Pick<RunSettings, 'retryBaseMs'>,
+  attempt: number,
+  random: () => number = Math.random,
+): number {
+  const full = settings.retryBaseMs * 2 ** (attempt - 1);
+  return Math.round(full / 2 + random() * (full / 2));
+}
