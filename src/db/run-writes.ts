@@ -176,7 +176,7 @@ export function prismaRunWrites(tx: Tx, { postgres }: { postgres: boolean }): Ru
         where: { id },
         data: { inProgress: false, failureStreak: failed ? { increment: 1 } : 0 },
       });
-      if (!task || task.status !== 'ACTIVE' || task.failureStreak < failuresToError) return task ?? null;
+      if (task?.status !== 'ACTIVE' || task.failureStreak < failuresToError) return task ?? null;
       return tx.task.update({
         where: { id },
         data: { status: 'ERROR', nextRunAt: null, version: { increment: 1 } },
