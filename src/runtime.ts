@@ -4,6 +4,7 @@ import { type App, createApp } from './app.js';
 import type { Config } from './config.js';
 import { type Database, openDatabase } from './db/client.js';
 import { migrateDatabase } from './db/migrate.js';
+import { Dispatcher } from './dispatcher/dispatcher.js';
 import type { Logger } from './logger.js';
 import { type Clock, systemClock } from './services/clock.js';
 import { seedDemo } from './services/demo.js';
@@ -17,8 +18,14 @@ export interface Runtime {
   deps: Deps;
   /** The demo account's key when this start created it. */
   demo: { apiKey: string; accountId: string } | null;
-  /** From now on /ready answers 503, so load balancers stop sending requests. */
+  /** This instance's dispatcher, when it executes runs. */
+  dispatcher: Dispatcher | undefined;
+  /**
+   * From now on /ready answers 503, so load balancers stop sending requests,
+   * and the dispatcher claims nothing more.
+   */
   drain(): void;
+  /** Waits for runs in flight (bounded by the executor timeout), then closes everything. */
   close(): Promise<void>;
 }
 
@@ -26,6 +33,21 @@ export interface RuntimeOptions {
   clock?: Clock;
   rateLimiter?: RateLimiter;
   db?: Database;
+}
+
+/** Says once at start what this instance does with schedules. */
+function announceRuns({ runs }: Config, logger: Logger): void {
+  if (!runs.executorUrl) {
+    logger.info('no EXECUTOR_URL: this deployment runs no tasks (runTask answers SchedulerDisabled)');
+  } else if (!runs.dispatch) {
+    logger.info('SCHEDULER=off: this instance claims no runs (a dispatcher elsewhere runs them)');
+  } else {
+    const { origin, pathname } = new URL(runs.executorUrl);
+    logger.info(
+      { executor: origin + pathname, concurrency: runs.concurrency, timeoutMs: runs.timeoutMs },
+      'dispatcher on: due tasks run here',
+    );
+  }
 }
 
 export async function createRuntime(config: Config, logger: Logger, options: RuntimeOptions = {}): Promise<Runtime> {
@@ -42,11 +64,19 @@ export async function createRuntime(config: Config, logger: Logger, options: Run
         ? new RedisRateLimiter(config.redisUrl, { onError: (err) => logger.warn({ err }, 'redis connection error') })
         : new MemoryRateLimiter()),
     limits: config.limits,
+    runs: config.runs,
   };
+  const dispatcher = config.runs.dispatch
+    ? new Dispatcher({ deps: { db, clock: deps.clock, runs: config.runs }, logger })
+    : undefined;
+  deps.runner = dispatcher;
   const planned = await planMissingRuns(db, deps.clock.now());
   if (planned > 0) logger.info({ tasks: planned }, 'planned the next run of tasks that had none');
   const demo = config.env === 'production' ? null : await seedDemo(db, deps.clock.now());
+  announceRuns(config, logger);
+  dispatcher?.start();
   let draining = false;
+  let stopped: Promise<void> | undefined;
   const app = createApp({
     deps,
     logger,
@@ -63,10 +93,14 @@ export async function createRuntime(config: Config, logger: Logger, options: Run
     app,
     deps,
     demo,
+    dispatcher,
     drain: () => {
       draining = true;
+      stopped ??= dispatcher?.stop();
     },
     close: async () => {
+      stopped ??= dispatcher?.stop();
+      await stopped;
       await deps.rateLimiter.close();
       await db.close();
     },

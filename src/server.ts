@@ -9,6 +9,8 @@ import { createRuntime, type Runtime } from './runtime.js';
 /**
  * After SIGTERM/SIGINT, in-flight requests (or a start in progress) get this
  * long before the process exits anyway: inside Docker's default 10 s grace.
+ * A dispatching instance waits for its runs' current attempts instead, up to
+ * the executor timeout (give such instances a longer stop grace period).
  */
 const DRAIN_MS = 8_000;
 
@@ -84,10 +86,12 @@ async function shutdown(signal: string) {
   if (stopping) return;
   stopping = true;
   logger.info({ signal }, 'shutting down: finishing in-flight requests');
+  // Runs in flight may take up to the executor timeout to end and be recorded.
+  const limitMs = Math.max(DRAIN_MS, config.runs.dispatch ? config.runs.timeoutMs + 2_000 : 0);
   setTimeout(() => {
-    logger.warn(`did not stop in ${DRAIN_MS / 1000}s (in-flight requests or start-up); exiting`);
+    logger.warn(`did not stop in ${limitMs / 1000}s (in-flight requests, runs or start-up); exiting`);
     process.exit(1);
-  }, DRAIN_MS).unref();
+  }, limitMs).unref();
   runtime?.drain();
   // Stop accepting; close idle keep-alive sockets; busy ones close after their response.
   const closed = new Promise((resolve) => server.close(resolve));

@@ -1,0 +1,274 @@
+// What fires a run: each instance's dispatcher loop. It sleeps until the
+// earliest due time (at most a second, so times planned by other instances
+// are seen), takes over runs whose dispatcher died, claims due times
+// (services/runs/claim.ts decides what each becomes) and executes the runs it
+// claimed, at most `concurrency` at once, retrying failed attempts with
+// backoff. Any number of dispatchers may share one database.
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { TaskRun } from '../db/models.js';
+import type { RunToExecute } from '../db/run-writes.js';
+import type { Logger } from '../logger.js';
+import { claimDueRuns } from '../services/runs/claim.js';
+import type { RunDeps } from '../services/runs/deps.js';
+import { endRun, renewLease, takeOverRuns } from '../services/runs/lease.js';
+import { leaseMs, retryDelayMs } from '../services/runs/policy.js';
+import { pruneOldRuns } from '../services/runs/prune.js';
+import type { Runner } from '../services/runs/runner.js';
+import { callExecutor } from './executor-client.js';
+
+export interface DispatcherOptions {
+  deps: RunDeps;
+  logger: Logger;
+  /** Longest sleep between passes (ms): how soon times planned elsewhere are seen. */
+  maxIdleMs?: number;
+  /** How often old runs are pruned (ms). */
+  pruneEveryMs?: number;
+  random?: () => number;
+}
+
+/** What one pass did. */
+export interface Pass {
+  /** Runs taken over from dispatchers that went away, now executing here. */
+  resumed: number;
+  /** Runs whose attempts were used up by a dispatcher that went away. */
+  timedOut: number;
+  /** Due tasks handled: started or skipped. */
+  handled: number;
+  /** Runs this pass started. */
+  started: number;
+  /** Due tasks or runs the pass could have taken had it had room. */
+  full: boolean;
+}
+
+/** Waiting when a pass found due work it could not do (its account was busy). */
+const BUSY_RETRY_MS = 50;
+
+export class Dispatcher implements Runner {
+  readonly #deps: RunDeps;
+  readonly #log: Logger;
+  readonly #maxIdleMs: number;
+  readonly #pruneEveryMs: number;
+  readonly #random: () => number;
+  /** Slots reserved or executing. */
+  #busy = 0;
+  readonly #executing = new Set<Promise<void>>();
+  #stopping = false;
+  #loop: Promise<void> | undefined;
+  #wake: (() => void) | undefined;
+  /** A slot was freed since the last pass began: the next sleep is skipped. */
+  #freed = false;
+  #stop = new AbortController();
+  #pruneTimer: NodeJS.Timeout | undefined;
+
+  constructor(options: DispatcherOptions) {
+    this.#deps = options.deps;
+    this.#log = options.logger;
+    this.#maxIdleMs = options.maxIdleMs ?? 1000;
+    this.#pruneEveryMs = options.pruneEveryMs ?? 60_000;
+    this.#random = options.random ?? Math.random;
+  }
+
+  /** Runs executing (or reserved) on this instance. */
+  get inFlight(): number {
+    return this.#busy;
+  }
+
+  /** Starts the loop and the retention timer. */
+  start(): void {
+    this.#loop ??= this.#run();
+    const prune = () => {
+      pruneOldRuns(this.#deps).then(
+        (n) => n > 0 && this.#log.info({ runs: n }, 'pruned old runs'),
+        (err) => this.#log.error({ err }, 'pruning old runs failed'),
+      );
+    };
+    prune();
+    this.#pruneTimer = setInterval(prune, this.#pruneEveryMs).unref();
+  }
+
+  /**
+   * Stops claiming, lets runs in flight finish their current attempt (bounded
+   * by the executor timeout) and records them; a run with attempts left is
+   * handed over to any other dispatcher at once instead of waiting here.
+   */
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    this.#stop.abort();
+    clearInterval(this.#pruneTimer);
+    this.#wake?.();
+    await this.#loop;
+    await this.idle();
+  }
+
+  /** Resolves when no run is executing here (tests). */
+  async idle(): Promise<void> {
+    while (this.#executing.size > 0) await Promise.allSettled([...this.#executing]);
+  }
+
+  reserve(): boolean {
+    if (this.#stopping || this.#busy >= this.#deps.runs.concurrency) return false;
+    this.#busy++;
+    return true;
+  }
+
+  release(): void {
+    this.#busy--;
+    this.#freed = true;
+    this.#wake?.();
+  }
+
+  execute(work: RunToExecute): void {
+    const done = this.#attempts(work)
+      .catch((err) =>
+        this.#log.error({ err, runId: work.run.id }, 'run failed unexpectedly; its lease will hand it over'),
+      )
+      .finally(() => {
+        this.#executing.delete(done);
+        this.release();
+      });
+    this.#executing.add(done);
+  }
+
+  /** One pass: take over orphaned runs, then claim due times, as far as free slots allow. */
+  async tick(): Promise<Pass> {
+    const pass: Pass = { resumed: 0, timedOut: 0, handled: 0, started: 0, full: false };
+    if (this.#stopping) return pass;
+    this.#freed = false;
+    // Reserve every free slot for the pass, give back what it did not use.
+    let slots = 0;
+    while (this.reserve()) slots++;
+    try {
+      if (slots === 0) return { ...pass, full: true };
+      const taken = await takeOverRuns(this.#deps, slots);
+      pass.resumed = taken.resumed.length;
+      pass.timedOut = taken.timedOut;
+      for (const work of taken.resumed) {
+        slots--;
+        this.execute(work);
+      }
+      if (slots > 0) {
+        const asked = slots;
+        const claimed = await claimDueRuns(this.#deps, asked);
+        pass.handled = claimed.handled;
+        pass.started = claimed.started.length;
+        for (const work of claimed.started) {
+          slots--;
+          this.execute(work);
+        }
+        pass.full = claimed.seen >= asked;
+      } else {
+        pass.full = true;
+      }
+      return pass;
+    } finally {
+      while (slots-- > 0) this.#busy--;
+    }
+  }
+
+  async #run(): Promise<void> {
+    while (!this.#stopping) {
+      let pass: Pass | undefined;
+      try {
+        pass = await this.tick();
+      } catch (err) {
+        this.#log.error({ err }, 'dispatch pass failed; retrying');
+      }
+      if (this.#stopping) break;
+      // More due work than room: go on as soon as a slot frees (release wakes us).
+      const waitMs = pass?.full && this.#busy < this.#deps.runs.concurrency ? 0 : await this.#untilNextDue(pass);
+      if (waitMs > 0) await this.#sleep(waitMs);
+      else await sleep(0);
+    }
+  }
+
+  /** How long to sleep: until the earliest due time or lease end, at most maxIdleMs. */
+  async #untilNextDue(pass: Pass | undefined): Promise<number> {
+    const { db, clock } = this.#deps;
+    if (this.#busy >= this.#deps.runs.concurrency) return this.#maxIdleMs; // a release wakes us
+    try {
+      const [task, run] = await Promise.all([
+        db.read.task.findFirst({
+          where: { status: 'ACTIVE', nextRunAt: { not: null } },
+          orderBy: { nextRunAt: 'asc' },
+          select: { nextRunAt: true },
+        }),
+        db.read.taskRun.findFirst({
+          where: { outcome: 'RUNNING', leaseUntil: { not: null } },
+          orderBy: { leaseUntil: 'asc' },
+          select: { leaseUntil: true },
+        }),
+      ]);
+      const next = Math.min(task?.nextRunAt?.getTime() ?? Infinity, run?.leaseUntil?.getTime() ?? Infinity);
+      const wait = next - clock.now();
+      // Due already but the pass did nothing with it (an account was busy): retry soon, not at once.
+      if (wait <= 0) return pass && (pass.handled > 0 || pass.resumed > 0) ? 0 : BUSY_RETRY_MS;
+      return Math.min(this.#maxIdleMs, wait);
+    } catch (err) {
+      this.#log.error({ err }, 'reading the next due time failed');
+      return this.#maxIdleMs;
+    }
+  }
+
+  #sleep(ms: number): Promise<void> {
+    if (this.#freed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#wake = () => {
+        this.#wake = undefined;
+        done();
+      };
+    });
+  }
+
+  /** The attempts of one run held by this dispatcher, until it ends or is handed over. */
+  async #attempts({ run, task }: RunToExecute): Promise<void> {
+    const deps = this.#deps;
+    const { clock, runs: settings } = deps;
+    let held: TaskRun = run;
+    let spentMs = run.durationMs ?? 0;
+    for (;;) {
+      // Signed with real time, not the injectable clock: the executor checks it against its own.
+      const attempt = await callExecutor(settings, held, task, Date.now());
+      spentMs += attempt.ms;
+      if (attempt.ok || held.attempts >= settings.maxAttempts) {
+        const outcome = attempt.ok ? 'SUCCEEDED' : attempt.timedOut ? 'TIMED_OUT' : 'FAILED';
+        const task = await endRun(deps, held, {
+          outcome,
+          finishedAt: new Date(clock.now()),
+          durationMs: spentMs,
+          attempts: held.attempts,
+          httpStatus: attempt.httpStatus,
+          error: attempt.error,
+        });
+        if (!task) this.#log.warn({ runId: held.id }, 'run was taken over by another dispatcher; result dropped');
+        else if (outcome !== 'SUCCEEDED') {
+          this.#log.info({ runId: held.id, taskId: held.taskId, outcome, error: attempt.error }, 'run failed');
+          if (task.status === 'ERROR' && task.failureStreak === settings.failuresToError) {
+            this.#log.warn({ taskId: task.id, failures: task.failureStreak }, 'task turned ERROR after failed runs');
+          }
+        }
+        return;
+      }
+      // Attempts left. Stopping: hand the run to any dispatcher now.
+      if (this.#stopping) {
+        await renewLease(deps, held, clock.now(), held.attempts);
+        return;
+      }
+      const delay = retryDelayMs(settings, held.attempts, this.#random);
+      const waiting = await renewLease(deps, held, clock.now() + delay + leaseMs(settings), held.attempts);
+      if (!waiting) return;
+      await sleep(delay, undefined, { signal: this.#stop.signal }).catch(() => {});
+      if (this.#stopping) {
+        await renewLease(deps, waiting, clock.now(), waiting.attempts);
+        return;
+      }
+      const next = await renewLease(deps, waiting, clock.now() + leaseMs(settings), waiting.attempts + 1);
+      if (!next) return;
+      held = next;
+    }
+  }
+}

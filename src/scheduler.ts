@@ -1,0 +1,45 @@
+// `npm run scheduler`: a dispatcher alone, no HTTP port. For deployments that
+// scale the API and the dispatchers apart: API instances set SCHEDULER=off
+// (runTask still works there: it queues the run for a dispatcher).
+import { ConfigError, loadConfig } from './config.js';
+import { createLogger } from './logger.js';
+import { createRuntime } from './runtime.js';
+
+let config: ReturnType<typeof loadConfig>;
+try {
+  config = loadConfig();
+} catch (e) {
+  if (!(e instanceof ConfigError)) throw e;
+  console.error(e.message);
+  process.exit(1);
+}
+if (!config.runs.executorUrl) {
+  console.error('The scheduler needs EXECUTOR_URL and EXECUTOR_SECRET: without an executor nothing can run.');
+  process.exit(1);
+}
+
+const logger = createLogger(config.logLevel);
+// SCHEDULER=off is for API instances; this process is the scheduler.
+const runtime = await createRuntime({ ...config, runs: { ...config.runs, dispatch: true } }, logger).catch((err) => {
+  logger.fatal({ err }, 'start failed');
+  process.exit(1);
+});
+logger.info('scheduler running');
+
+let stopping = false;
+async function shutdown(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ signal }, 'shutting down: finishing runs in flight');
+  const limitMs = config.runs.timeoutMs + 2_000;
+  setTimeout(() => {
+    logger.warn(`did not stop in ${limitMs / 1000}s; exiting`);
+    process.exit(1);
+  }, limitMs).unref();
+  runtime.drain();
+  await runtime.close();
+  logger.info('stopped');
+  process.exit(0);
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));
