@@ -1,7 +1,7 @@
 // GraphQL enums over the Prisma enums: the value sets come from the generated
 // client, so TypeScript fails the build if the database gains a value the API
 // does not describe.
-import { Billing, Frequency, Plan, ScheduleStatus, TaskApi } from '../db/models.js';
+import { Billing, Frequency, Plan, RunOutcome, RunTrigger, ScheduleStatus, SkipReason, TaskApi } from '../db/models.js';
 import { builder } from './builder.js';
 
 type Described<T extends string> = Record<T, { description: string }>;
@@ -54,9 +54,40 @@ export const FrequencyEnum = prismaEnum(
 
 export const ScheduleStatusEnum = prismaEnum('ScheduleStatus', ScheduleStatus, 'Lifecycle status of a schedule.', {
   ACTIVE: { description: 'Runs on its crontab (the only status that runs). Can be paused or cancelled.' },
-  PAUSED: { description: 'Exists but does not run. Can be resumed or cancelled.' },
+  PAUSED: {
+    description: 'Exists but does not run on its crontab (runTask still runs it once). Can be resumed or cancelled.',
+  },
   CANCELLED: { description: 'Cancelled for good; final: can be read or deleted, not changed.' },
-  ERROR: { description: 'Its last run failed. Can be resumed or cancelled.' },
+  ERROR: {
+    description:
+      'Its runs kept failing (RUN_FAILURES_TO_ERROR in a row, 5 by default), so it no longer runs. ' +
+      'Can be resumed (which restarts the count) or cancelled; runTask still runs it once.',
+  },
   CREATE_PENDING: { description: 'Being created; not yet running. Can be cancelled.' },
   NON_EXISTING: { description: 'No longer exists at the provider; final: can be read or deleted, not changed.' },
+});
+
+export const RunTriggerEnum = prismaEnum('RunTrigger', RunTrigger, 'What started a run.', {
+  SCHEDULE: { description: 'A planned time of the crontab came.' },
+  MANUAL: { description: 'runTask was called.' },
+});
+
+export const RunOutcomeEnum = prismaEnum('RunOutcome', RunOutcome, 'How a run went.', {
+  RUNNING: { description: 'Executing now (the task is inProgress).' },
+  SUCCEEDED: { description: 'The executor answered 2xx within the timeout.' },
+  FAILED: { description: 'Every attempt failed (non-2xx or no connection); see httpStatus and error.' },
+  TIMED_OUT: { description: 'The last attempt got no answer within the timeout.' },
+  SKIPPED: { description: 'The time was not run; see skipReason.' },
+});
+
+export const SkipReasonEnum = prismaEnum('SkipReason', SkipReason, 'Why a planned time was not run.', {
+  OVERLAP: { description: 'The previous run was still in progress.' },
+  MISSED: {
+    description:
+      'No dispatcher ran at these times (downtime). Only the latest time within the catch-up window runs after it; ' +
+      'one MISSED record covers the older ones, from scheduledFor on.',
+  },
+  PAYMENT_REQUIRED: { description: 'The account had an unpaid invoice.' },
+  PLAN_UPGRADE_REQUIRED: { description: 'The account was not on the SCALE plan.' },
+  QUOTA_EXCEEDED: { description: "The account's quota was used up (each run consumes one unit)." },
 });

@@ -13,6 +13,7 @@ import {
   QuotaExceededError,
   type RATE_LIMIT_SCOPES,
   RateLimitedError,
+  SchedulerDisabledError,
   UnauthorizedError,
   ValidationError,
 } from '../services/errors.js';
@@ -29,6 +30,7 @@ const codeDescriptions: Record<ErrorCode, string> = {
   VALIDATION: 'An argument is invalid.',
   BATCH_ABORTED: 'Nothing was done because an item of an atomic batch failed.',
   CONFLICT: 'The task changed since the version the client read (updateTask expectedVersion).',
+  SCHEDULER_DISABLED: 'This deployment has no executor, so nothing can be run (runTask).',
 };
 
 export const ErrorCodeEnum = builder.enumType('ErrorCode', {
@@ -144,6 +146,13 @@ builder.objectType(BatchAbortedError, {
   name: 'BatchAborted',
   description:
     'In an atomic deleteTasks, this item was valid but not deleted because another item failed (code BATCH_ABORTED).',
+  interfaces: [ErrorInterface],
+});
+
+builder.objectType(SchedulerDisabledError, {
+  name: 'SchedulerDisabled',
+  description:
+    'This deployment has no executor configured (EXECUTOR_URL), so no task can be run; schedules are kept but never fire (code SCHEDULER_DISABLED).',
   interfaces: [ErrorInterface],
 });
 

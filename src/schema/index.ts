@@ -4,6 +4,7 @@ import './scalars.js';
 import './enums.js';
 import './errors.js';
 import './task.js';
+import './task-run.js';
 import './viewer.js';
 import './schedule-preview.js';
 import './create-task.js';
@@ -13,5 +14,6 @@ import './pause-schedule.js';
 import './resume-schedule.js';
 import './cancel-schedule.js';
 import './delete-tasks.js';
+import './run-task.js';
 
 export const schema = builder.toSchema({ sortSchema: false });

@@ -42,7 +42,9 @@ export const Task = builder.objectRef<TaskRow>('Task').implement({
     }),
     version: t.exposeInt('version', {
       description:
-        '1 when created, +1 on every change (status changes included). Pass it to updateTask as expectedVersion.',
+        '1 when created, +1 on every change of its definition or status (status changes included, and turning ERROR ' +
+        'after failed runs). Runs themselves do not change it (runs, lastRunAt, inProgress, nextRunAt move on ' +
+        'without it), so a task that runs every minute never makes updateTask conflict. Pass it to updateTask as expectedVersion.',
     }),
     status: t.field({
       type: ScheduleStatusEnum,
@@ -50,11 +52,25 @@ export const Task = builder.objectRef<TaskRow>('Task').implement({
       resolve: (task) => task.status,
     }),
     inProgress: t.exposeBoolean('inProgress', {
-      description: 'A run is executing now; the task cannot be deleted meanwhile.',
+      description:
+        'A run is executing now (lastRun is RUNNING); the task cannot be deleted meanwhile, and a planned time that ' +
+        'comes is skipped (OVERLAP).',
     }),
     createdAt: t.expose('createdAt', { type: DateTime, description: 'When it was created.' }),
-    lastRunAt: t.expose('lastRunAt', { type: DateTime, nullable: true, description: 'When it last ran, if ever.' }),
-    runs: t.exposeInt('runs', { description: 'How many times it has run.' }),
+    lastRunAt: t.expose('lastRunAt', {
+      type: DateTime,
+      nullable: true,
+      description: 'When its last run started (lastRun.startedAt), if it ever ran.',
+    }),
+    runs: t.exposeInt('runs', {
+      description:
+        'How many runs it has started (SCHEDULE and MANUAL; SKIPPED times not counted), pruned ones included.',
+    }),
+    consecutiveFailures: t.exposeInt('failureStreak', {
+      description:
+        'FAILED or TIMED_OUT runs since the last SUCCEEDED one or status change; at RUN_FAILURES_TO_ERROR (5 by ' +
+        'default) an ACTIVE task becomes ERROR until resumeSchedule.',
+    }),
     nextRunAt: t.expose('nextRunAt', {
       type: DateTime,
       nullable: true,
