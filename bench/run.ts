@@ -19,6 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { createApp } from '../src/app.js';
+import { NO_EXECUTOR } from '../src/config.js';
 import { openDatabase } from '../src/db/client.js';
 import { createLogger } from '../src/logger.js';
 import { systemClock } from '../src/services/clock.js';
@@ -456,6 +457,7 @@ async function batchStatements(f: Fixture): Promise<number> {
       clock: systemClock,
       rateLimiter: new MemoryRateLimiter(),
       limits: { accountMax: 1e9, scheduleMax: 1e9, windowSeconds: 60 },
+      runs: NO_EXECUTOR,
     },
     logger: createLogger('silent'),
     graphiql: false,

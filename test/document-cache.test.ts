@@ -15,6 +15,7 @@ import { Writable } from 'node:stream';
 import { getIntrospectionQuery, print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, createApp } from '../src/app.js';
+import { NO_EXECUTOR } from '../src/config.js';
 import { type Database, openDatabase } from '../src/db/client.js';
 import {
   CancelScheduleDocument,
@@ -50,6 +51,7 @@ async function side(documentCache: boolean): Promise<Side> {
     clock,
     rateLimiter: new MemoryRateLimiter(),
     limits: { accountMax: 200, scheduleMax: 3, windowSeconds: 60 },
+    runs: NO_EXECUTOR,
     newTaskId: () => `new-${++seq}`,
   };
   const quiet = createLogger('silent', new Writable({ write: (_c, _e, done) => done() }));

@@ -5,9 +5,10 @@ import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { type DocumentNode, print } from 'graphql';
 import { expect } from 'vitest';
 import { type App, createApp } from '../../src/app.js';
-import type { Limits } from '../../src/config.js';
+import { type Limits, NO_EXECUTOR, type RunSettings } from '../../src/config.js';
 import { type Database, type DatabaseOptions, openDatabase } from '../../src/db/client.js';
 import type { Billing, Plan, ScheduleStatus } from '../../src/db/models.js';
+import { Dispatcher } from '../../src/dispatcher/dispatcher.js';
 import { createLogger } from '../../src/logger.js';
 import { insertAccount, insertApiKey } from '../../src/services/accounts.js';
 import type { Clock } from '../../src/services/clock.js';
@@ -88,6 +89,13 @@ export interface HarnessOptions {
   /** The database to open (dropped on close); a fresh one of the project's provider by default. */
   database?: TestDatabase;
   databaseOptions?: Omit<DatabaseOptions, 'onQuery'>;
+  /** Running schedules (no executor by default: runTask answers SchedulerDisabled). */
+  runs?: Partial<RunSettings>;
+  /**
+   * A dispatcher on the harness's database and clock, not started: tests
+   * drive it with `tick()` and `idle()`. Needs `runs.executorUrl`.
+   */
+  dispatcher?: boolean;
 }
 
 export async function createHarness(options: HarnessOptions = {}) {
@@ -99,7 +107,9 @@ export async function createHarness(options: HarnessOptions = {}) {
   });
   const clock = new TestClock();
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
-  const deps: Deps = { db, clock, rateLimiter: options.rateLimiter ?? new MemoryRateLimiter(), limits };
+  const runs: RunSettings = { ...NO_EXECUTOR, ...options.runs };
+  if (runs.executorUrl && !runs.executorSecret) runs.executorSecret = 'test-secret-0123456789';
+  const deps: Deps = { db, clock, rateLimiter: options.rateLimiter ?? new MemoryRateLimiter(), limits, runs };
   const logLines: string[] = [];
   const logger = createLogger(
     'error',
@@ -110,6 +120,8 @@ export async function createHarness(options: HarnessOptions = {}) {
       },
     }),
   );
+  const dispatcher = options.dispatcher ? new Dispatcher({ deps: { db, clock, runs }, logger }) : undefined;
+  deps.runner = dispatcher;
   const app: App = createApp({ deps, logger, graphiql: true });
 
   async function request<TData = Record<string, unknown>, TVars = Record<string, unknown>>(
@@ -209,7 +221,9 @@ export async function createHarness(options: HarnessOptions = {}) {
     task,
     quotaUsed,
     sqlDuring,
+    dispatcher,
     close: async () => {
+      await dispatcher?.stop();
       await deps.rateLimiter.close();
       await db.close();
       await testDb.drop();
