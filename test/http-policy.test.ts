@@ -165,7 +165,11 @@ describe('logs', () => {
     const broken = await createHarness();
     try {
       const { key } = await broken.account();
-      await broken.db.transaction((tx) => tx.$executeRawUnsafe('DROP TABLE "Task"'));
+      await broken.db.transaction(async (tx) => {
+        // TaskRun first: PostgreSQL refuses to drop a table others reference.
+        await tx.$executeRawUnsafe('DROP TABLE "TaskRun"');
+        await tx.$executeRawUnsafe('DROP TABLE "Task"');
+      });
       const before = lines.length;
       const brokenApp = createApp({
         deps: broken.deps,

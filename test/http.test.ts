@@ -119,7 +119,11 @@ describe('unexpected failures', () => {
     const broken = await createHarness();
     try {
       const { key } = await broken.account();
-      await broken.db.transaction((tx) => tx.$executeRawUnsafe('DROP TABLE "Task"'));
+      await broken.db.transaction(async (tx) => {
+        // TaskRun first: PostgreSQL refuses to drop a table others reference.
+        await tx.$executeRawUnsafe('DROP TABLE "TaskRun"');
+        await tx.$executeRawUnsafe('DROP TABLE "Task"');
+      });
       const res = await broken.request(TaskDocument, { id: 'x' }, { key });
       expect(res.status).toBe(200);
       expect(res.body.data).toEqual({ task: null });
@@ -147,7 +151,11 @@ describe('unexpected failures', () => {
     const broken = await createHarness();
     try {
       const { key } = await broken.account();
-      await broken.db.transaction((tx) => tx.$executeRawUnsafe('DROP TABLE "Task"'));
+      await broken.db.transaction(async (tx) => {
+        // TaskRun first: PostgreSQL refuses to drop a table others reference.
+        await tx.$executeRawUnsafe('DROP TABLE "TaskRun"');
+        await tx.$executeRawUnsafe('DROP TABLE "Task"');
+      });
       const res = await broken.request(TaskDocument, { id: 'x' }, { key });
       expect(JSON.stringify(res.body)).not.toMatch(/originalError|no such table|stack/);
     } finally {
