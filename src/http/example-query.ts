@@ -5,7 +5,10 @@ export const EXAMPLE_QUERY = `# The API key goes in the X-Access-Key header (see
 query Overview {
   task(id: "5650820808835072") {
     __typename
-    ... on Task { id name status version crontab description timezone nextRuns(count: 3) { at local shifted } }
+    ... on Task {
+      id name status version crontab description timezone nextRuns(count: 3) { at local shifted }
+      runs lastRun { outcome scheduledFor startedAt durationMs error }
+    }
     ... on NotFound { message }
     ... on RateLimited { retryAfterSeconds }
     ... on Error { code message }
@@ -37,6 +40,15 @@ query Overview {
 #     __typename
 #     ... on CancelScheduleSuccess { oldStatus newStatus task { id status } }
 #     ... on InvalidStatus { currentStatus }
+#     ... on Error { code message }
+#   }
+# }
+#
+# or run it now (SchedulerDisabled unless the server has an EXECUTOR_URL):
+# mutation {
+#   runTask(id: "5650820808835072") {
+#     __typename
+#     ... on RunTaskSuccess { run { id outcome } task { inProgress } }
 #     ... on Error { code message }
 #   }
 # }
