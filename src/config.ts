@@ -30,7 +30,8 @@ const corsOrigins = z
     return list;
   });
 
-const seconds = (fallback: number, max: number) => z.coerce.number().positive().max(max).default(fallback);
+// At least 1 ms once converted: a timeout or delay of 0 would mean no wait at all.
+const seconds = (fallback: number, max: number) => z.coerce.number().min(0.001).max(max).default(fallback);
 
 const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -58,11 +59,12 @@ const EnvSchema = z.object({
     .refine((u) => {
       try {
         const url = new URL(u);
-        return (url.protocol === 'http:' || url.protocol === 'https:') && !url.search && !url.hash;
+        const plain = !url.search && !url.hash && !url.username && !url.password;
+        return (url.protocol === 'http:' || url.protocol === 'https:') && plain;
       } catch {
         return false;
       }
-    }, 'must be an http(s) URL without a query or fragment, e.g. https://executor.internal/run')
+    }, 'must be an http(s) URL without credentials, query or fragment, e.g. https://executor.internal/run (the signature authenticates the caller)')
     .optional(),
   EXECUTOR_SECRET: z.string().min(16, 'must be at least 16 characters (it signs every executor request)').optional(),
   EXECUTOR_TIMEOUT_SECONDS: seconds(30, 3600),
@@ -127,6 +129,20 @@ export class ConfigError extends Error {
   }
 }
 
+/** A refused value as the error may show it: never a secret, nor a URL's password. */
+function shown(name: string, value: string | undefined): string {
+  if (value === undefined) return 'undefined';
+  if (name === 'EXECUTOR_SECRET') return `(${value.length} characters, not shown)`;
+  try {
+    const url = new URL(value);
+    if (url.password) {
+      url.password = '***';
+      return JSON.stringify(url.toString());
+    }
+  } catch {}
+  return JSON.stringify(value);
+}
+
 /** Reads the configuration from an environment (process.env by default). */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   // An empty variable means "not set", as in most shells' `VAR= cmd`.
@@ -134,7 +150,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const parsed = EnvSchema.safeParse(present);
   if (!parsed.success) {
     throw new ConfigError(
-      parsed.error.issues.map((i) => `${i.path.join('.')}=${JSON.stringify(present[String(i.path[0])])}: ${i.message}`),
+      parsed.error.issues.map((i) => {
+        const name = String(i.path[0]);
+        return `${i.path.join('.')}=${shown(name, present[name])}: ${i.message}`;
+      }),
     );
   }
   const e = parsed.data;

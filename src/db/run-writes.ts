@@ -95,7 +95,7 @@ export function prismaRunWrites(tx: Tx, { postgres }: { postgres: boolean }): Ru
       if (postgres) {
         const rows = await tx.$queryRawUnsafe<{ id: string }[]>(
           `SELECT id FROM "Task" WHERE status = 'ACTIVE' AND "nextRunAt" <= $1::timestamp
-            ORDER BY "nextRunAt" LIMIT $2 FOR UPDATE SKIP LOCKED`,
+            ORDER BY "nextRunAt", id LIMIT $2 FOR UPDATE SKIP LOCKED`,
           pgTime(now),
           limit,
         );
@@ -142,7 +142,7 @@ export function prismaRunWrites(tx: Tx, { postgres }: { postgres: boolean }): Ru
       if (postgres) {
         const rows = await tx.$queryRawUnsafe<{ id: string }[]>(
           `SELECT id FROM "TaskRun" WHERE outcome = 'RUNNING' AND "leaseUntil" <= $1::timestamp
-            ORDER BY "leaseUntil" LIMIT $2 FOR UPDATE SKIP LOCKED`,
+            ORDER BY "leaseUntil", id LIMIT $2 FOR UPDATE SKIP LOCKED`,
           pgTime(now),
           limit,
         );
