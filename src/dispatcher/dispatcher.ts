@@ -210,17 +210,15 @@ export class Dispatcher implements Runner {
   }
 
   #sleep(ms: number): Promise<void> {
-    if (this.#freed) return Promise.resolve();
+    if (this.#freed || this.#stopping) return Promise.resolve();
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
+      const done = () => {
         clearTimeout(timer);
-        resolve();
-      }
-      this.#wake = () => {
         this.#wake = undefined;
-        done();
+        resolve();
       };
+      const timer = setTimeout(done, ms);
+      this.#wake = done;
     });
   }
 

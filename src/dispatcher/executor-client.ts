@@ -81,10 +81,13 @@ export async function callExecutor(
         'user-agent': 'task-schedule-dispatcher',
       },
     });
-    const body = await bodyPrefix(res);
-    if (res.status >= 200 && res.status < 300)
+    // The status decides: a 2xx within the timeout succeeded, however slowly its body ends.
+    if (res.status >= 200 && res.status < 300) {
+      await res.body?.cancel().catch(() => {});
       return result({ ok: true, timedOut: false, httpStatus: res.status, error: null });
-    const detail = shortMessage(body);
+    }
+    // A failure keeps the start of its body; a body that stalls keeps none.
+    const detail = shortMessage(await bodyPrefix(res).catch(() => ''));
     return result({
       ok: false,
       timedOut: false,

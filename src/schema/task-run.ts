@@ -34,7 +34,9 @@ export const TaskRun = builder.objectRef<TaskRunRow>('TaskRun').implement({
     }),
     durationMs: t.exposeInt('durationMs', {
       nullable: true,
-      description: 'Time spent in executor calls, over all attempts; null while RUNNING and when SKIPPED.',
+      description:
+        'Time spent in executor calls, over all attempts made by the dispatcher that ended it (when a dispatcher died ' +
+        'holding it: from startedAt to its end); null while RUNNING and when SKIPPED.',
     }),
     outcome: t.field({ type: RunOutcomeEnum, description: 'How it went.', resolve: (r) => r.outcome }),
     skipReason: t.field({

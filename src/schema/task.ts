@@ -60,7 +60,9 @@ export const Task = builder.objectRef<TaskRow>('Task').implement({
     lastRunAt: t.expose('lastRunAt', {
       type: DateTime,
       nullable: true,
-      description: 'When its last run started (lastRun.startedAt), if it ever ran.',
+      description:
+        'When its last run started (lastRun.startedAt), if it ever ran. An imported task keeps the last run of the ' +
+        'system it came from until it runs here (lastRun is null meanwhile).',
     }),
     runs: t.exposeInt('runs', {
       description:

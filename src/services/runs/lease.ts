@@ -31,7 +31,8 @@ export async function takeOverRuns({ db, clock, runs }: RunDeps, limit: number):
         const ended = await w.finishRun(run.id, held, {
           outcome: 'TIMED_OUT',
           finishedAt: now,
-          durationMs: run.durationMs,
+          // Unknown: the attempts' times died with their dispatcher. From start to now bounds it.
+          durationMs: run.startedAt ? Math.max(0, nowMs - run.startedAt.getTime()) : null,
           attempts: run.attempts,
           httpStatus: null,
           error: 'The dispatcher making the last attempt stopped before it reported a result.',
