@@ -4,14 +4,13 @@ import { Client, fetchExchange } from '@urql/core';
 import { type Cache, cacheExchange, type UpdateResolver } from '@urql/exchange-graphcache';
 import schema from '../../src/generated/client/introspection.js';
 
-// Only Task and Account have ids; every other object (payloads, errors,
-// edges) is embedded in its parent rather than normalised.
+// Only Task, TaskRun and Account are entities with ids; every other object
+// (payloads, errors, edges, pages) is embedded in its parent rather than
+// normalised. (DeleteTasksItem has an `id`, but it is the task's, not its own.)
+const ENTITIES = ['Task', 'TaskRun', 'Account', 'Query', 'Mutation'];
 const keys = Object.fromEntries(
   schema.__schema.types
-    .filter(
-      (t) =>
-        t.kind === 'OBJECT' && !t.name.startsWith('__') && !['Task', 'Account', 'Query', 'Mutation'].includes(t.name),
-    )
+    .filter((t) => t.kind === 'OBJECT' && !t.name.startsWith('__') && !ENTITIES.includes(t.name))
     .map((t) => [t.name, () => null]),
 );
 
@@ -28,17 +27,20 @@ function dropTask(cache: Cache, id: string) {
   cache.invalidate({ __typename: 'Task', id });
 }
 
+/** Invalidates every cached `fieldName(…)` of a task, whatever its arguments. */
+function invalidateTaskField(cache: Cache, id: string, fieldName: string) {
+  const task = { __typename: 'Task', id };
+  for (const field of cache.inspectFields(task)) {
+    if (field.fieldName === fieldName) cache.invalidate(task, field.fieldName, field.arguments ?? undefined);
+  }
+}
+
 /**
  * Invalidates every cached nextRuns(…) of a task. It takes arguments, so no
  * mutation payload can refresh it: after a change that replans the task the
  * next read of it goes to the server instead of showing runs of the old plan.
  */
-function invalidatePlannedRuns(cache: Cache, id: string) {
-  const task = { __typename: 'Task', id };
-  for (const field of cache.inspectFields(task)) {
-    if (field.fieldName === 'nextRuns') cache.invalidate(task, field.fieldName, field.arguments ?? undefined);
-  }
-}
+const invalidatePlannedRuns = (cache: Cache, id: string) => invalidateTaskField(cache, id, 'nextRuns');
 
 const succeeded = (answer: unknown, typename: string) =>
   (answer as { __typename?: string } | null)?.__typename === typename;
@@ -73,6 +75,13 @@ export function createUrqlClient(url: string, apiKey?: string) {
         updates: {
           Mutation: {
             ...replanners,
+            // A new run heads the task's history, which no payload carries (it
+            // takes arguments): cached pages of runHistory(…) are refetched.
+            // The payload's task (inProgress, runs, lastRun) updates by id.
+            runTask(result, args, cache) {
+              if (succeeded(result.runTask, 'RunTaskSuccess'))
+                invalidateTaskField(cache, args.id as string, 'runHistory');
+            },
             // A deleted task leaves the cache; lists holding it drop it.
             deleteTask(result, _args, cache) {
               const r = result.deleteTask as { __typename: string; deletedId?: string } | null;

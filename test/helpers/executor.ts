@@ -28,7 +28,8 @@ export const EXECUTOR_SECRET = 'test-executor-secret-0123456789';
 export function verify(req: IncomingMessage, secret: string, toleranceSeconds = 300): boolean {
   const header = String(req.headers['x-signature'] ?? '');
   const { t, v1 } = Object.fromEntries(header.split(',').map((kv) => kv.split('=')));
-  if (!t || !v1 || Math.abs(Date.now() / 1000 - Number(t)) > toleranceSeconds) return false;
+  // `!(… <= …)` also refuses a missing or non-numeric t (NaN).
+  if (!v1 || !(Math.abs(Date.now() / 1000 - Number(t)) <= toleranceSeconds)) return false;
   const expected = createHmac('sha256', secret)
     .update(`${t}.${req.method}.${req.url}.${req.headers['x-run-id']}`)
     .digest('hex');
