@@ -82,27 +82,32 @@ describe('dueTime: several times have come due (downtime)', () => {
   });
 });
 
-describe('dueTime with a window of 0', () => {
-  it('runs only a time reached at its very instant', () => {
-    expect(due('0 * * * *', '2026-06-15T12:00:00.000Z', '2026-06-15T12:00:00.000Z', 0)).toEqual({
+describe('dueTime with a window of 0: the lateness grace (LATE_GRACE_MS) still applies', () => {
+  it('runs a time reached a little late (a running dispatcher), misses one reached later than the grace', () => {
+    expect(due('0 * * * *', '2026-06-15T12:00:00.000Z', '2026-06-15T12:00:00.020Z', 0)).toEqual({
       runAt: '2026-06-15T12:00:00.000Z',
       missedFrom: null,
       next: '2026-06-15T13:00:00.000Z',
     });
-    expect(due('0 * * * *', '2026-06-15T12:00:00.000Z', '2026-06-15T12:00:00.001Z', 0)).toEqual({
+    expect(due('0 * * * *', '2026-06-15T12:00:00.000Z', '2026-06-15T12:00:05.000Z', 0)).toEqual({
+      runAt: '2026-06-15T12:00:00.000Z',
+      missedFrom: null,
+      next: '2026-06-15T13:00:00.000Z',
+    });
+    expect(due('0 * * * *', '2026-06-15T12:00:00.000Z', '2026-06-15T12:00:05.001Z', 0)).toEqual({
       runAt: null,
       missedFrom: '2026-06-15T12:00:00.000Z',
       next: '2026-06-15T13:00:00.000Z',
     });
   });
 
-  it('after downtime: the time at exactly now runs (next is strictly after it), any other is missed', () => {
-    expect(due('* * * * *', '2026-06-15T12:00:00.000Z', '2026-06-15T12:03:00.000Z', 0)).toEqual({
+  it('after downtime: the latest time within the grace runs, the others are missed', () => {
+    expect(due('* * * * *', '2026-06-15T12:00:00.000Z', '2026-06-15T12:03:04.000Z', 0)).toEqual({
       runAt: '2026-06-15T12:03:00.000Z',
       missedFrom: '2026-06-15T12:00:00.000Z',
       next: '2026-06-15T12:04:00.000Z',
     });
-    expect(due('* * * * *', '2026-06-15T12:00:00.000Z', '2026-06-15T12:03:00.001Z', 0)).toEqual({
+    expect(due('* * * * *', '2026-06-15T12:00:00.000Z', '2026-06-15T12:03:06.000Z', 0)).toEqual({
       runAt: null,
       missedFrom: '2026-06-15T12:00:00.000Z',
       next: '2026-06-15T12:04:00.000Z',

@@ -87,8 +87,10 @@ export async function claimDueRuns({ db, clock, runs }: RunDeps, limit: number):
 function missedMessage(from: Date, runAt: Date | null, catchUpMs: number): string {
   const window = `${catchUpMs / 1000}s`;
   return runAt
-    ? `Planned times from ${from.toISOString()} until ${runAt.toISOString()} were missed (no dispatcher was running); ` +
+    ? `Planned times from ${from.toISOString()} until ${runAt.toISOString()} were not reached in time (no dispatcher ` +
+        'was running, or all were busy); ' +
         `only the latest, ${runAt.toISOString()}, was taken up.`
-    : `Planned times from ${from.toISOString()} were missed (no dispatcher was running) and are older than the ` +
+    : `Planned times from ${from.toISOString()} were not reached in time (no dispatcher was running, or all were ` +
+        'busy) and are older than the ' +
         `catch-up window (${window}); the schedule continues at its next time.`;
 }

@@ -16,8 +16,14 @@ export interface DueTime {
 const CHUNK = 16;
 
 /**
+ * A running dispatcher reaches a time a little late (its last pass, busy
+ * slots): that is lateness, not downtime, whatever RUN_CATCH_UP_SECONDS says.
+ */
+export const LATE_GRACE_MS = 5_000;
+
+/**
  * `task.nextRunAt` (at or before `now`) is due. A time within `catchUpMs` of
- * now still runs; of several, only the latest.
+ * now (at least LATE_GRACE_MS) still runs; of several, only the latest.
  */
 export function dueTime(
   task: Pick<Task, 'crontab' | 'timezone' | 'nextRunAt'>,
@@ -27,7 +33,7 @@ export function dueTime(
   const first = task.nextRunAt as Date;
   const schedule = compileSchedule(task.crontab, task.timezone);
   if (!schedule) return { runAt: null, missedFrom: first, next: null };
-  const windowStart = now - catchUpMs;
+  const windowStart = now - Math.max(catchUpMs, LATE_GRACE_MS);
   const inWindow = first.getTime() >= windowStart;
   const second = schedule.runsAfter(first.getTime(), 1)[0]?.at ?? null;
   if (!second || second.getTime() > now) {
