@@ -10,6 +10,7 @@ import { type Clock, systemClock } from './services/clock.js';
 import { seedDemo } from './services/demo.js';
 import { MemoryRateLimiter, type RateLimiter } from './services/rate-limit.js';
 import { RedisRateLimiter } from './services/rate-limit-redis.js';
+import { abandonOrphanedRuns } from './services/runs/lease.js';
 import type { Deps } from './services/session.js';
 import { planMissingRuns } from './services/tasks/plan-missing.js';
 
@@ -74,6 +75,10 @@ export async function createRuntime(config: Config, logger: Logger, options: Run
   if (planned > 0) logger.info({ tasks: planned }, 'planned the next run of tasks that had none');
   const demo = config.env === 'production' ? null : await seedDemo(db, deps.clock.now());
   announceRuns(config, logger);
+  if (!config.runs.executorUrl) {
+    const abandoned = await abandonOrphanedRuns({ db, clock: deps.clock, runs: config.runs });
+    if (abandoned > 0) logger.warn({ runs: abandoned }, 'ended runs no executor will ever make (FAILED)');
+  }
   dispatcher?.start();
   let draining = false;
   let stopped: Promise<void> | undefined;

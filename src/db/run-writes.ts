@@ -39,16 +39,13 @@ export interface RunStart {
 export interface RunWrites {
   /**
    * ACTIVE tasks whose nextRunAt is at or before `now`, earliest first, in
-   * progress or not. On PostgreSQL their rows are locked for this
-   * transaction, skipping rows another dispatcher holds.
+   * progress or not. On PostgreSQL their rows and their accounts' rows are
+   * locked for this transaction, skipping tasks whose task or account row
+   * another transaction holds: a dispatcher never waits (a mutation holds its
+   * account and may wait for the task: a deadlock), and the batch holds only
+   * tasks it can claim.
    */
   dueTasks(now: Date, limit: number): Promise<DueTask[]>;
-  /**
-   * Takes the row locks of those accounts it can without waiting, and returns
-   * their ids. A dispatcher holding task rows must never wait for an account
-   * (a mutation holds its account and waits for the task: a deadlock).
-   */
-  lockAccounts(ids: readonly string[]): Promise<Set<string>>;
   /**
    * Moves a due task's nextRunAt on from `seen`, only if it is still ACTIVE
    * with that nextRunAt (another dispatcher did not claim it). With `start`,
@@ -71,11 +68,11 @@ export interface RunWrites {
   finishRun(id: string, lease: Date, end: RunEnd): Promise<boolean>;
   /**
    * A run of the task ended: it is no longer in progress, and its failure
-   * streak restarts (success) or grows; an ACTIVE task whose streak reaches
-   * `failuresToError` becomes ERROR, with no next run and a new version. The
-   * task after it, or null if it is gone.
+   * streak restarts (success) or grows. The task after it, or null if it is gone.
    */
-  releaseTask(id: string, failed: boolean, failuresToError: number): Promise<Task | null>;
+  releaseTask(id: string, failed: boolean): Promise<Task | null>;
+  /** Turns an ACTIVE task ERROR: no next run, a new version. The task after it, or null if it was not ACTIVE. */
+  setTaskError(id: string): Promise<Task | null>;
   /** Deletes up to `limit` ended runs that finished before `before`, never a task's last run; how many. */
   pruneRuns(before: Date, limit: number): Promise<number>;
 }
@@ -94,8 +91,9 @@ export function prismaRunWrites(tx: Tx, { postgres }: { postgres: boolean }): Ru
       let where: Prisma.TaskWhereInput = { status: 'ACTIVE', nextRunAt: { lte: now } };
       if (postgres) {
         const rows = await tx.$queryRawUnsafe<{ id: string }[]>(
-          `SELECT id FROM "Task" WHERE status = 'ACTIVE' AND "nextRunAt" <= $1::timestamp
-            ORDER BY "nextRunAt", id LIMIT $2 FOR UPDATE SKIP LOCKED`,
+          `SELECT t.id FROM "Task" t JOIN "Account" a ON a.id = t."accountId"
+            WHERE t.status = 'ACTIVE' AND t."nextRunAt" <= $1::timestamp
+            ORDER BY t."nextRunAt", t.id LIMIT $2 FOR UPDATE OF t, a SKIP LOCKED`,
           pgTime(now),
           limit,
         );
@@ -108,14 +106,6 @@ export function prismaRunWrites(tx: Tx, { postgres }: { postgres: boolean }): Ru
         take: limit,
       });
       return tasks.map(({ account, ...task }) => ({ task, plan: account.plan, billing: account.billing }));
-    },
-    lockAccounts: async (ids) => {
-      if (!postgres) return new Set(ids);
-      const rows = await tx.$queryRawUnsafe<{ id: string }[]>(
-        'SELECT id FROM "Account" WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE SKIP LOCKED',
-        [...ids],
-      );
-      return new Set(rows.map((r) => r.id));
     },
     advanceTask: async (id, seen, next, start) =>
       (
@@ -170,27 +160,31 @@ export function prismaRunWrites(tx: Tx, { postgres }: { postgres: boolean }): Ru
           data: { ...end, leaseUntil: null },
         })
       ).count === 1,
-    releaseTask: async (id, failed, failuresToError) => {
-      // The first write takes the row lock: the status read with it is the one the second write sees.
-      const [task] = await tx.task.updateManyAndReturn({
-        where: { id },
-        data: { inProgress: false, failureStreak: failed ? { increment: 1 } : 0 },
-      });
-      if (task?.status !== 'ACTIVE' || task.failureStreak < failuresToError) return task ?? null;
-      return tx.task.update({
-        where: { id },
-        data: { status: 'ERROR', nextRunAt: null, version: { increment: 1 } },
-      });
-    },
+    releaseTask: async (id, failed) =>
+      (
+        await tx.task.updateManyAndReturn({
+          where: { id },
+          data: { inProgress: false, failureStreak: failed ? { increment: 1 } : 0 },
+        })
+      )[0] ?? null,
+    setTaskError: async (id) =>
+      (
+        await tx.task.updateManyAndReturn({
+          where: { id, status: 'ACTIVE' },
+          data: { status: 'ERROR', nextRunAt: null, version: { increment: 1 } },
+        })
+      )[0] ?? null,
     pruneRuns: (before, limit) =>
       // Raw: "not a task's last run" is NOT EXISTS on Task.lastRunId, which
       // has no relation (a relation would make the run's insert order matter).
+      // PostgreSQL: skip rows a task's delete holds rather than wait (their
+      // lock orders differ: a deadlock).
       tx.$executeRawUnsafe(
         `DELETE FROM "TaskRun" WHERE id IN (
            SELECT r.id FROM "TaskRun" r
             WHERE r."finishedAt" < ${postgres ? '$1::timestamp' : '?'} AND r.outcome <> 'RUNNING'
               AND NOT EXISTS (SELECT 1 FROM "Task" t WHERE t."lastRunId" = r.id)
-            LIMIT ${postgres ? '$2' : '?'})`,
+            LIMIT ${postgres ? '$2 FOR UPDATE OF r SKIP LOCKED' : '?'})`,
         postgres ? pgTime(before) : storedTime(before),
         limit,
       ),

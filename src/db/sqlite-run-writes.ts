@@ -49,15 +49,17 @@ export function sqliteRunWrites(statement: Statement): RunWrites {
       WHERE id = @id AND outcome = 'RUNNING' AND leaseUntil = @lease`,
   );
   const release = statement<Record<string, unknown>, TaskTuple>(
-    `UPDATE Task SET inProgress = 0,
-            failureStreak = CASE WHEN @failed THEN failureStreak + 1 ELSE 0 END,
-            status = CASE WHEN @failed AND status = 'ACTIVE' AND failureStreak + 1 >= @limit THEN 'ERROR' ELSE status END,
-            nextRunAt = CASE WHEN @failed AND status = 'ACTIVE' AND failureStreak + 1 >= @limit THEN NULL ELSE nextRunAt END,
-            version = CASE WHEN @failed AND status = 'ACTIVE' AND failureStreak + 1 >= @limit THEN version + 1 ELSE version END
+    `UPDATE Task SET inProgress = 0, failureStreak = CASE WHEN @failed THEN failureStreak + 1 ELSE 0 END
       WHERE id = @id
      RETURNING ${TASK_COLUMNS}`,
   );
   release.raw(true);
+  const toError = statement<[string], TaskTuple>(
+    `UPDATE Task SET status = 'ERROR', nextRunAt = NULL, version = version + 1
+      WHERE id = ? AND status = 'ACTIVE'
+     RETURNING ${TASK_COLUMNS}`,
+  );
+  toError.raw(true);
   const prune = statement<[string, number]>(
     `DELETE FROM TaskRun WHERE id IN (
        SELECT r.id FROM TaskRun r
@@ -76,7 +78,6 @@ export function sqliteRunWrites(statement: Statement): RunWrites {
         billing: row.at(-1) as Billing,
       }));
     },
-    lockAccounts: async (ids) => new Set(ids),
     advanceTask: async (id, seen, next, start) => {
       const s = start ? advanceAndStart : advance;
       s.log();
@@ -132,9 +133,14 @@ export function sqliteRunWrites(statement: Statement): RunWrites {
         }).changes === 1
       );
     },
-    releaseTask: async (id, failed, failuresToError) => {
+    releaseTask: async (id, failed) => {
       release.log();
-      const row = release.get({ id, failed: failed ? 1 : 0, limit: failuresToError });
+      const row = release.get({ id, failed: failed ? 1 : 0 });
+      return row ? toTask(row) : null;
+    },
+    setTaskError: async (id) => {
+      toError.log();
+      const row = toError.get(id);
       return row ? toTask(row) : null;
     },
     pruneRuns: async (before, limit) => {

@@ -40,8 +40,11 @@ export interface Pass {
   full: boolean;
 }
 
-/** Waiting when a pass found due work it could not do (its account was busy). */
+/** Waiting when a pass found due work it could not do (its rows were busy). */
 const BUSY_RETRY_MS = 50;
+
+/** Waits between tries of a write that records or hands over a run (about 2 s in all, inside a lease's margin). */
+const PERSIST_RETRY_MS = [100, 250, 500, 1000];
 
 export class Dispatcher implements Runner {
   readonly #deps: RunDeps;
@@ -76,11 +79,18 @@ export class Dispatcher implements Runner {
   /** Starts the loop and the retention timer. */
   start(): void {
     this.#loop ??= this.#run();
+    let pruning = false;
     const prune = () => {
-      pruneOldRuns(this.#deps).then(
-        (n) => n > 0 && this.#log.info({ runs: n }, 'pruned old runs'),
-        (err) => this.#log.error({ err }, 'pruning old runs failed'),
-      );
+      if (pruning) return; // a long backlog: the running prune goes on
+      pruning = true;
+      pruneOldRuns(this.#deps)
+        .then(
+          (n) => n > 0 && this.#log.info({ runs: n }, 'pruned old runs'),
+          (err) => this.#log.error({ err }, 'pruning old runs failed'),
+        )
+        .finally(() => {
+          pruning = false;
+        });
     };
     prune();
     this.#pruneTimer = setInterval(prune, this.#pruneEveryMs).unref();
@@ -118,13 +128,15 @@ export class Dispatcher implements Runner {
   }
 
   execute(work: RunToExecute): void {
-    const done = this.#attempts(work)
+    // The slot is given back while the run waits to retry (see #attempts).
+    const slot = { held: true };
+    const done = this.#attempts(work, slot)
       .catch((err) =>
         this.#log.error({ err, runId: work.run.id }, 'run failed unexpectedly; its lease will hand it over'),
       )
       .finally(() => {
         this.#executing.delete(done);
-        this.release();
+        if (slot.held) this.release();
       });
     this.#executing.add(done);
   }
@@ -155,7 +167,9 @@ export class Dispatcher implements Runner {
           slots--;
           this.execute(work);
         }
-        pass.full = claimed.seen >= asked;
+        // Only a pass that did something may go again at once: a batch of rows it
+        // could not claim would otherwise spin.
+        pass.full = claimed.seen >= asked && claimed.handled > 0;
       } else {
         pass.full = true;
       }
@@ -222,10 +236,37 @@ export class Dispatcher implements Runner {
     });
   }
 
+  /**
+   * A write that must not be lost to a transient failure (a connection blip,
+   * a lock held a moment too long): retried a few times before giving up to
+   * the lease, which hands the run over.
+   */
+  async #persist<T>(what: string, runId: string, write: () => Promise<T>): Promise<T | null> {
+    for (let i = 0; ; i++) {
+      try {
+        return await write();
+      } catch (err) {
+        if (i === PERSIST_RETRY_MS.length) {
+          this.#log.error({ err, runId }, `${what} failed; the run's lease will hand it over`);
+          return null;
+        }
+        this.#log.warn({ err, runId }, `${what} failed; retrying`);
+        await sleep(PERSIST_RETRY_MS[i]);
+      }
+    }
+  }
+
   /** The attempts of one run held by this dispatcher, until it ends or is handed over. */
-  async #attempts({ run, task }: RunToExecute): Promise<void> {
+  async #attempts({ run, task }: RunToExecute, slot: { held: boolean }): Promise<void> {
     const deps = this.#deps;
     const { clock, runs: settings } = deps;
+    const handOver = (r: TaskRun, attempts: number) =>
+      this.#persist('handing a run over', r.id, () => renewLease(deps, r, clock.now(), attempts));
+    // Claimed by a pass that ended after stop(): give it back uncalled.
+    if (this.#stopping) {
+      await handOver(run, run.attempts - 1);
+      return;
+    }
     let held: TaskRun = run;
     let spentMs = run.durationMs ?? 0;
     for (;;) {
@@ -234,15 +275,18 @@ export class Dispatcher implements Runner {
       spentMs += attempt.ms;
       if (attempt.ok || held.attempts >= settings.maxAttempts) {
         const outcome = attempt.ok ? 'SUCCEEDED' : attempt.timedOut ? 'TIMED_OUT' : 'FAILED';
-        const task = await endRun(deps, held, {
-          outcome,
-          finishedAt: new Date(clock.now()),
-          durationMs: spentMs,
-          attempts: held.attempts,
-          httpStatus: attempt.httpStatus,
-          error: attempt.error,
-        });
-        if (!task) this.#log.warn({ runId: held.id }, 'run was taken over by another dispatcher; result dropped');
+        const ended = held;
+        const task = await this.#persist('recording a run', held.id, () =>
+          endRun(deps, ended, {
+            outcome,
+            finishedAt: new Date(clock.now()),
+            durationMs: spentMs,
+            attempts: ended.attempts,
+            httpStatus: attempt.httpStatus,
+            error: attempt.error,
+          }),
+        );
+        if (!task) this.#log.warn({ runId: held.id }, 'run was not recorded here (taken over, or the writes failed)');
         else if (outcome !== 'SUCCEEDED') {
           this.#log.info({ runId: held.id, taskId: held.taskId, outcome, error: attempt.error }, 'run failed');
           if (task.status === 'ERROR' && task.failureStreak === settings.failuresToError) {
@@ -253,18 +297,28 @@ export class Dispatcher implements Runner {
       }
       // Attempts left. Stopping: hand the run to any dispatcher now.
       if (this.#stopping) {
-        await renewLease(deps, held, clock.now(), held.attempts);
+        await handOver(held, held.attempts);
         return;
       }
       const delay = retryDelayMs(settings, held.attempts, this.#random);
-      const waiting = await renewLease(deps, held, clock.now() + delay + leaseMs(settings), held.attempts);
+      const current = held;
+      const waiting = await this.#persist('renewing a lease', held.id, () =>
+        renewLease(deps, current, clock.now() + delay + leaseMs(settings), current.attempts),
+      );
       if (!waiting) return;
+      // Waiting is not executing: the slot serves other runs meanwhile.
+      slot.held = false;
+      this.release();
       await sleep(delay, undefined, { signal: this.#stop.signal }).catch(() => {});
-      if (this.#stopping) {
-        await renewLease(deps, waiting, clock.now(), waiting.attempts);
+      // No room now (or stopping): any dispatcher with room takes the next attempt.
+      if (this.#stopping || !this.reserve()) {
+        await handOver(waiting, waiting.attempts);
         return;
       }
-      const next = await renewLease(deps, waiting, clock.now() + leaseMs(settings), waiting.attempts + 1);
+      slot.held = true;
+      const next = await this.#persist('renewing a lease', waiting.id, () =>
+        renewLease(deps, waiting, clock.now() + leaseMs(settings), waiting.attempts + 1),
+      );
       if (!next) return;
       held = next;
     }

@@ -10,7 +10,7 @@ import type { PaymentRequiredReason } from '../errors.js';
 import { newId } from '../ids.js';
 import { tryConsumeQuota } from '../quota.js';
 import type { RunDeps } from './deps.js';
-import { dueTime } from './due-time.js';
+import { dueTime, LATE_GRACE_MS } from './due-time.js';
 import { leaseMs } from './policy.js';
 import { skippedRun, startedRun } from './records.js';
 
@@ -24,8 +24,6 @@ export interface Claimed {
   started: RunToExecute[];
   /** Due tasks handled (started, skipped or missed). */
   handled: number;
-  /** Due tasks left for a later pass (their account was busy). */
-  deferred: number;
   /** Due tasks read: `limit` means more may be due. */
   seen: number;
 }
@@ -41,16 +39,9 @@ export async function claimDueRuns({ db, clock, runs }: RunDeps, limit: number):
     const nowMs = clock.now();
     const now = new Date(nowMs);
     const due = await w.dueTasks(now, limit);
-    const claimed: Claimed = { started: [], handled: 0, deferred: 0, seen: due.length };
+    const claimed: Claimed = { started: [], handled: 0, seen: due.length };
     if (due.length === 0) return claimed;
-    const accounts = await w.lockAccounts([...new Set(due.map((d) => d.task.accountId))]);
     for (const { task, plan, billing } of due) {
-      // A mutation holds the account's row (PostgreSQL) and may wait for this
-      // task's: leave the task to the next pass rather than deadlock.
-      if (!accounts.has(task.accountId)) {
-        claimed.deferred++;
-        continue;
-      }
       const seen = task.nextRunAt as Date;
       const { runAt, missedFrom, next } = dueTime(task, nowMs, runs.catchUpMs);
       let skip: SkipReason | null = null;
@@ -85,12 +76,9 @@ export async function claimDueRuns({ db, clock, runs }: RunDeps, limit: number):
 }
 
 function missedMessage(from: Date, runAt: Date | null, catchUpMs: number): string {
-  const window = `${catchUpMs / 1000}s`;
+  // At most 200 characters, like every run error.
+  const span = `Planned times from ${from.toISOString()}`;
   return runAt
-    ? `Planned times from ${from.toISOString()} until ${runAt.toISOString()} were not reached in time (no dispatcher ` +
-        'was running, or all were busy); ' +
-        `only the latest, ${runAt.toISOString()}, was taken up.`
-    : `Planned times from ${from.toISOString()} were not reached in time (no dispatcher was running, or all were ` +
-        'busy) and are older than the ' +
-        `catch-up window (${window}); the schedule continues at its next time.`;
+    ? `${span} to before ${runAt.toISOString()} were not reached in time (dispatchers down or busy); only the latest was considered.`
+    : `${span} on were not reached in time (dispatchers down or busy) and are older than the ${Math.max(catchUpMs, LATE_GRACE_MS) / 1000}s catch-up window.`;
 }

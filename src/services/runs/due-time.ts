@@ -2,7 +2,7 @@
 // time runs; after downtime only the latest time within the catch-up window
 // runs, and everything older leaves one MISSED record (no burst).
 import type { Task } from '../../db/models.js';
-import { compileSchedule } from '../schedule/planned-runs.js';
+import { type CompiledSchedule, compileSchedule } from '../schedule/planned-runs.js';
 
 export interface DueTime {
   /** The planned time to run now (null: none within the catch-up window). */
@@ -14,6 +14,7 @@ export interface DueTime {
 }
 
 const CHUNK = 16;
+const MINUTE = 60_000;
 
 /**
  * A running dispatcher reaches a time a little late (its last pass, busy
@@ -42,17 +43,38 @@ export function dueTime(
       ? { runAt: first, missedFrom: null, next: second }
       : { runAt: null, missedFrom: first, next: second };
   }
-  // Several times have come due (the dispatcher was down). The latest in
-  // [max(first, windowStart), now], walking from the later of the two so a
-  // long downtime costs at most the window's times.
-  let runAt: Date | null = null;
-  let after = inWindow ? first.getTime() : windowStart - 1;
-  for (;;) {
-    const times = schedule.runsAfter(after, CHUNK).filter((t) => t.at.getTime() <= now);
-    if (times.length === 0) break;
-    runAt = times.at(-1)!.at;
-    if (times.length < CHUNK) break;
-    after = runAt.getTime();
+  // Several times have come due (the dispatcher was down): the latest in
+  // [max(first, windowStart), now].
+  const notBefore = Math.max(first.getTime(), windowStart);
+  return {
+    runAt: latestBetween(schedule, notBefore, now),
+    missedFrom: first,
+    next: schedule.runsAfter(now, 1)[0]?.at ?? null,
+  };
+}
+
+/**
+ * The latest planned time in [from, to], or null. Searches back from `to` in
+ * spans that double (a minute, two, four…), so its cost follows the density
+ * of the schedule near `to`, not the length of the window (a week of an
+ * every-minute crontab would be 10,080 times walked forward).
+ */
+function latestBetween(schedule: CompiledSchedule, from: number, to: number): Date | null {
+  let end = to;
+  for (let span = MINUTE; end >= from; span *= 2) {
+    const start = Math.max(from - 1, end - span); // exclusive
+    let latest: Date | null = null;
+    // Most spans are empty: one time tells.
+    const first = schedule.runsAfter(start, 1)[0];
+    if (first && first.at.getTime() <= end) latest = first.at;
+    for (let after = latest?.getTime() ?? end; latest && after < end; ) {
+      const times = schedule.runsAfter(after, CHUNK).filter((t) => t.at.getTime() <= end);
+      if (times.length > 0) latest = times.at(-1)!.at;
+      if (times.length < CHUNK) break;
+      after = latest.getTime();
+    }
+    if (latest) return latest;
+    end = start;
   }
-  return { runAt, missedFrom: first, next: schedule.runsAfter(now, 1)[0]?.at ?? null };
+  return null;
 }

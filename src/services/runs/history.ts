@@ -27,7 +27,8 @@ function encodeCursor(run: Pick<TaskRun, 'scheduledFor' | 'id'>): string {
 function decodeCursor(cursor: string): { scheduledFor: Date; id: string } {
   try {
     const [ms, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
-    if (typeof ms === 'number' && Number.isFinite(ms) && typeof id === 'string' && idProblem(id) === null) {
+    // A Date holds ±8.64e15 ms; beyond it the database would be asked for an invalid date.
+    if (typeof ms === 'number' && Math.abs(ms) <= 8.64e15 && typeof id === 'string' && idProblem(id) === null) {
       return { scheduledFor: new Date(ms), id };
     }
   } catch {

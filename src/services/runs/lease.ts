@@ -2,6 +2,8 @@
 // renewing the hold between attempts, and ending the run. Every write is
 // conditional on the lease the writer holds, so a dispatcher that was presumed
 // dead and comes back can never record over the one that took its run over.
+
+import type { HotWrites } from '../../db/client.js';
 import type { Task, TaskRun } from '../../db/models.js';
 import type { RunEnd, RunToExecute } from '../../db/run-writes.js';
 import type { RunDeps } from './deps.js';
@@ -38,7 +40,7 @@ export async function takeOverRuns({ db, clock, runs }: RunDeps, limit: number):
           error: 'The dispatcher making the last attempt stopped before it reported a result.',
         });
         if (ended) {
-          await w.releaseTask(run.taskId, true, runs.failuresToError);
+          await releaseAfterRun(w, run.taskId, true, runs);
           result.timedOut++;
         }
         continue;
@@ -50,6 +52,22 @@ export async function takeOverRuns({ db, clock, runs }: RunDeps, limit: number):
     }
     return result;
   });
+}
+
+/**
+ * After a run ended: the task is released, and an ACTIVE task whose runs
+ * failed RUN_FAILURES_TO_ERROR times in a row turns ERROR (it stops running
+ * until resumeSchedule). The task after it.
+ */
+async function releaseAfterRun(
+  w: HotWrites,
+  taskId: string,
+  failed: boolean,
+  runs: RunDeps['runs'],
+): Promise<Task | null> {
+  const task = await w.releaseTask(taskId, failed);
+  if (!task || !failed || task.status !== 'ACTIVE' || task.failureStreak < runs.failuresToError) return task;
+  return (await w.setTaskError(taskId)) ?? task;
 }
 
 /**
@@ -75,6 +93,40 @@ export async function renewLease(
 export async function endRun({ db, runs }: RunDeps, run: TaskRun, end: RunEnd): Promise<Task | null> {
   return db.write(async (w) => {
     if (!(await w.finishRun(run.id, run.leaseUntil as Date, end))) return null;
-    return w.releaseTask(run.taskId, end.outcome !== 'SUCCEEDED', runs.failuresToError);
+    return releaseAfterRun(w, run.taskId, end.outcome !== 'SUCCEEDED', runs);
   });
+}
+
+/**
+ * A deployment without an executor can never run what is RUNNING and no
+ * longer held (queued by runTask, or left by a dispatcher that died before
+ * EXECUTOR_URL was removed): ends those runs FAILED so no task stays
+ * inProgress for good. Runs still held (a live dispatcher elsewhere) are
+ * left alone. How many were ended.
+ */
+export async function abandonOrphanedRuns({ db, clock, runs }: RunDeps): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const ended = await db.write(async (w) => {
+      const now = new Date(clock.now());
+      let n = 0;
+      for (const { run } of await w.expiredRuns(now, 100)) {
+        const finished = await w.finishRun(run.id, run.leaseUntil as Date, {
+          outcome: 'FAILED',
+          finishedAt: now,
+          durationMs: run.durationMs,
+          attempts: run.attempts,
+          httpStatus: null,
+          error: 'Not run: this deployment has no executor (EXECUTOR_URL is not set).',
+        });
+        if (finished) {
+          await releaseAfterRun(w, run.taskId, true, runs);
+          n++;
+        }
+      }
+      return n;
+    });
+    total += ended;
+    if (ended < 100) return total;
+  }
 }

@@ -11,16 +11,19 @@ export function leaseMs(settings: Pick<RunSettings, 'timeoutMs'>): number {
   return settings.timeoutMs + Math.min(5_000, Math.max(1_000, settings.timeoutMs));
 }
 
+/** The longest wait between two attempts, however many attempts and whatever the base. */
+export const MAX_RETRY_DELAY_MS = 3_600_000;
+
 /**
  * The wait after failed attempt `attempt` (1-based): the base doubled per
- * attempt, with "equal jitter" (half fixed, half random) so retries of runs
- * that failed together do not hit the executor together again.
+ * attempt (at most an hour), with "equal jitter" (half fixed, half random) so
+ * retries of runs that failed together do not hit the executor together again.
  */
 export function retryDelayMs(
   settings: Pick<RunSettings, 'retryBaseMs'>,
   attempt: number,
   random: () => number = Math.random,
 ): number {
-  const full = settings.retryBaseMs * 2 ** (attempt - 1);
+  const full = Math.min(MAX_RETRY_DELAY_MS, settings.retryBaseMs * 2 ** (attempt - 1));
   return Math.round(full / 2 + random() * (full / 2));
 }

@@ -32,7 +32,8 @@ function encodeCursor(task: Pick<Task, 'createdAt' | 'id'>): string {
 function decodeCursor(cursor: string): { createdAt: Date; id: string } {
   try {
     const [ms, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
-    if (typeof ms === 'number' && Number.isFinite(ms) && typeof id === 'string' && idProblem(id) === null) {
+    // A Date holds ±8.64e15 ms; beyond it the database would be asked for an invalid date.
+    if (typeof ms === 'number' && Math.abs(ms) <= 8.64e15 && typeof id === 'string' && idProblem(id) === null) {
       return { createdAt: new Date(ms), id };
     }
   } catch {

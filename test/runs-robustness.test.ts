@@ -1,0 +1,146 @@
+// What a review of the dispatcher found, kept fixed: waiting runs free their
+// slot, forged cursors are refused, messages stay short, and a deployment
+// without an executor ends the runs nobody will make.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NO_EXECUTOR } from '../src/config.js';
+import { TaskRunsDocument } from '../src/generated/client/graphql.js';
+import { abandonOrphanedRuns } from '../src/services/runs/lease.js';
+import { MAX_RETRY_DELAY_MS, retryDelayMs } from '../src/services/runs/policy.js';
+import { startedRun } from '../src/services/runs/records.js';
+import { type Executor, startExecutor } from './helpers/executor.js';
+import { createHarness, type Harness } from './helpers/harness.js';
+
+async function until(what: string, ok: () => boolean | Promise<boolean>, ms = 5_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await ok())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+const readTask = (h: Harness, id: string) => h.db.read.task.findUniqueOrThrow({ where: { id } });
+
+describe('a run waiting to retry', () => {
+  let ex: Executor;
+  let h: Harness;
+  beforeAll(async () => {
+    ex = await startExecutor();
+    h = await createHarness({
+      runs: { executorUrl: ex.url, executorSecret: ex.secret, retryBaseMs: 400, timeoutMs: 2_000, concurrency: 1 },
+      dispatcher: true,
+    });
+  });
+  afterAll(async () => {
+    await h.close();
+    await ex.close();
+  });
+
+  it('gives its slot to other due runs meanwhile (EXECUTOR_CONCURRENCY 1)', async () => {
+    const a = await h.account();
+    const failing = await h.task(a.id, { nextRunAt: new Date(h.clock.ms - 1000) });
+    ex.answer((d, res) => {
+      res.writeHead(d.taskId === failing ? 503 : 200).end();
+    });
+    expect((await h.dispatcher!.tick()).started).toBe(1);
+    await until('the first attempt to fail', () => ex.deliveries.length === 1);
+    await until('the slot to be free', () => h.dispatcher!.inFlight === 0);
+    const other = await h.task(a.id, { nextRunAt: new Date(h.clock.ms - 500) });
+    // The only slot is free while the failing run waits: the other task runs now.
+    expect((await h.dispatcher!.tick()).started).toBe(1);
+    await h.dispatcher!.idle();
+    const order = ex.deliveries.map((d) => [d.taskId, d.attempt]);
+    expect(order.slice(0, 2)).toEqual([
+      [failing, 1],
+      [other, 1],
+    ]);
+    // And the failing run still made all its attempts with the same run id.
+    expect(ex.deliveries.filter((d) => d.taskId === failing).map((d) => d.attempt)).toEqual([1, 2, 3]);
+    expect((await readTask(h, failing)).inProgress).toBe(false);
+    expect((await readTask(h, other)).inProgress).toBe(false);
+  });
+
+  it('waits at most an hour between attempts, whatever the base and the count (no timer overflow)', () => {
+    for (const attempt of [1, 11, 20]) {
+      const delay = retryDelayMs({ retryBaseMs: 3_600_000 }, attempt, () => 1);
+      expect(delay).toBeLessThanOrEqual(MAX_RETRY_DELAY_MS);
+      expect(delay).toBeLessThan(2 ** 31 - 1);
+    }
+  });
+});
+
+describe('reads and records', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await createHarness();
+  });
+  afterAll(() => h.close());
+
+  it('refuses a cursor whose time no Date can hold, as a bad argument (not a masked failure)', async () => {
+    const a = await h.account();
+    const id = await h.task(a.id);
+    const forged = Buffer.from(JSON.stringify([1e20, 'x'])).toString('base64url');
+    const history = await h.request(TaskRunsDocument, { id, after: forged }, { key: a.key });
+    expect(history.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    const tasks = await h.request(
+      `query($after: String) { tasks(after: $after) { __typename ... on ValidationError { field } } }`,
+      { after: forged },
+      { key: a.key },
+    );
+    expect(tasks.body.data).toEqual({ tasks: { __typename: 'ValidationError', field: 'after' } });
+    expect(h.logLines.join('')).not.toMatch(/"level":50/);
+  });
+});
+
+describe('a deployment without an executor', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await createHarness();
+  });
+  afterAll(() => h.close());
+
+  it('ends the runs nobody will make (FAILED), releasing their tasks; runs still held elsewhere are left', async () => {
+    const a = await h.account();
+    const [queued, held] = [await h.task(a.id, { inProgress: true }), await h.task(a.id, { inProgress: true })];
+    const now = new Date(h.clock.ms);
+    await h.db.write(async (w) => {
+      // Queued by runTask on an API-only instance (lease over), and one a live dispatcher holds.
+      await w.insertRun(startedRun({ id: queued, accountId: a.id }, 'MANUAL', now, now, now, 0, 'run-queued'));
+      const lease = new Date(h.clock.ms + 60_000);
+      await w.insertRun(startedRun({ id: held, accountId: a.id }, 'SCHEDULE', now, now, lease, 1, 'run-held'));
+    });
+    expect(await abandonOrphanedRuns({ db: h.db, clock: h.clock, runs: NO_EXECUTOR })).toBe(1);
+    const ended = await h.db.read.taskRun.findUniqueOrThrow({ where: { id: 'run-queued' } });
+    expect(ended).toMatchObject({ outcome: 'FAILED', attempts: 0, leaseUntil: null });
+    expect(ended.error).toMatch(/no executor/);
+    expect((await readTask(h, queued)).inProgress).toBe(false);
+    expect(await h.db.read.taskRun.findUniqueOrThrow({ where: { id: 'run-held' } })).toMatchObject({
+      outcome: 'RUNNING',
+    });
+    expect((await readTask(h, held)).inProgress).toBe(true);
+  });
+});
+
+describe('MISSED records', () => {
+  let ex: Executor;
+  let h: Harness;
+  beforeAll(async () => {
+    ex = await startExecutor();
+    h = await createHarness({ runs: { executorUrl: ex.url, executorSecret: ex.secret }, dispatcher: true });
+  });
+  afterAll(async () => {
+    await h.close();
+    await ex.close();
+  });
+
+  it('say what was missed in at most 200 characters, with or without a catch-up run', async () => {
+    const a = await h.account();
+    await h.task(a.id, { nextRunAt: new Date(h.clock.ms - 3 * 86_400_000) });
+    // Daily at midnight; now is noon: the last midnight is outside the 300 s window.
+    await h.dispatcher!.tick();
+    await h.dispatcher!.idle();
+    const missed = await h.db.read.taskRun.findMany({ where: { skipReason: 'MISSED' } });
+    expect(missed).toHaveLength(1);
+    expect(missed[0]!.error!.length).toBeLessThanOrEqual(200);
+    expect(missed[0]!.error).toMatch(/catch-up window/);
+  });
+});
