@@ -255,8 +255,8 @@ describe('leaseMs', () => {
     expect(leaseMs({ timeoutMs: 30_000 })).toBe(35_000);
     expect(leaseMs({ timeoutMs: 5_000 })).toBe(10_000);
     expect(leaseMs({ timeoutMs: 3_000 })).toBe(6_000);
-    expect(leaseMs({ timeoutMs: 1_000 })).toBe(2_000);
-    expect(leaseMs({ timeoutMs: 500 })).toBe(1_500);
+    expect(leaseMs({ timeoutMs: 1_000 })).toBe(3_000);
+    expect(leaseMs({ timeoutMs: 500 })).toBe(2_500);
     expect(leaseMs({ timeoutMs: 3_600_000 })).toBe(3_605_000);
   });
 });
