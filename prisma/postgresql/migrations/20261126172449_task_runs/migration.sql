@@ -7,6 +7,9 @@ CREATE TYPE "RunOutcome" AS ENUM ('RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT',
 -- CreateEnum
 CREATE TYPE "SkipReason" AS ENUM ('OVERLAP', 'MISSED', 'PAYMENT_REQUIRED', 'PLAN_UPGRADE_REQUIRED', 'QUOTA_EXCEEDED');
 
+-- DropIndex
+DROP INDEX "Task_status_nextRunAt_idx";
+
 -- AlterTable
 ALTER TABLE "Task" ADD COLUMN     "failureStreak" INTEGER NOT NULL DEFAULT 0,
 ADD COLUMN     "lastRunId" TEXT;
@@ -35,13 +38,16 @@ CREATE TABLE "TaskRun" (
 CREATE INDEX "TaskRun_taskId_scheduledFor_id_idx" ON "TaskRun"("taskId", "scheduledFor", "id");
 
 -- CreateIndex
-CREATE INDEX "TaskRun_outcome_leaseUntil_idx" ON "TaskRun"("outcome", "leaseUntil");
+CREATE INDEX "TaskRun_outcome_leaseUntil_id_idx" ON "TaskRun"("outcome", "leaseUntil", "id");
 
 -- CreateIndex
 CREATE INDEX "TaskRun_finishedAt_idx" ON "TaskRun"("finishedAt");
 
 -- CreateIndex
 CREATE UNIQUE INDEX "Task_lastRunId_key" ON "Task"("lastRunId");
+
+-- CreateIndex
+CREATE INDEX "Task_status_nextRunAt_id_idx" ON "Task"("status", "nextRunAt", "id");
 
 -- AddForeignKey
 ALTER TABLE "TaskRun" ADD CONSTRAINT "TaskRun_taskId_fkey" FOREIGN KEY ("taskId") REFERENCES "Task"("id") ON DELETE CASCADE ON UPDATE CASCADE;

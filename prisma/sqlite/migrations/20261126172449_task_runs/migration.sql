@@ -45,7 +45,7 @@ DROP TABLE "Task";
 ALTER TABLE "new_Task" RENAME TO "Task";
 CREATE UNIQUE INDEX "Task_lastRunId_key" ON "Task"("lastRunId");
 CREATE INDEX "Task_accountId_createdAt_id_idx" ON "Task"("accountId", "createdAt", "id");
-CREATE INDEX "Task_status_nextRunAt_idx" ON "Task"("status", "nextRunAt");
+CREATE INDEX "Task_status_nextRunAt_id_idx" ON "Task"("status", "nextRunAt", "id");
 PRAGMA foreign_keys=ON;
 PRAGMA defer_foreign_keys=OFF;
 
@@ -53,7 +53,7 @@ PRAGMA defer_foreign_keys=OFF;
 CREATE INDEX "TaskRun_taskId_scheduledFor_id_idx" ON "TaskRun"("taskId", "scheduledFor", "id");
 
 -- CreateIndex
-CREATE INDEX "TaskRun_outcome_leaseUntil_idx" ON "TaskRun"("outcome", "leaseUntil");
+CREATE INDEX "TaskRun_outcome_leaseUntil_id_idx" ON "TaskRun"("outcome", "leaseUntil", "id");
 
 -- CreateIndex
 CREATE INDEX "TaskRun_finishedAt_idx" ON "TaskRun"("finishedAt");
