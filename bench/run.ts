@@ -2,12 +2,16 @@
 // same run — bare node:http + prepared statements (the machine's limit) and
 // yoga + Pothos + prepared statements (the framework's cost) — over nine
 // workloads (W1–W9; W5, deleteTasks of 1,000 ids, runs on the API alone),
-// alternating servers over several rounds and reporting medians.
+// alternating servers over several rounds and reporting medians; then W10, the
+// dispatcher firing 1,000 tasks due at one second (bench/dispatch.ts), in this
+// process against its own references.
 //
 // Configuration (environment): BENCH_TASKS (10000), BENCH_ACCOUNTS (100),
 // BENCH_DURATION seconds per measurement (5), BENCH_WARMUP seconds (2),
 // BENCH_ROUNDS (3), BENCH_CONNECTIONS (20), BENCH_OUT (bench/results), BENCH_ONLY
-// (comma-separated workload numbers, to iterate on one).
+// (comma-separated workload numbers, to iterate on one: BENCH_ONLY=10 runs the
+// dispatcher alone, without building the servers' fixture), BENCH_DISPATCH_TASKS
+// (1000), BENCH_DISPATCH_CONCURRENCY (50), BENCH_EXECUTOR_MS (20).
 //
 // On a machine with two or more cores the servers run on core 0 and the load
 // generator on core 1 (taskset), so they do not compete.
@@ -24,6 +28,7 @@ import { openDatabase } from '../src/db/client.js';
 import { createLogger } from '../src/logger.js';
 import { systemClock } from '../src/services/clock.js';
 import { MemoryRateLimiter } from '../src/services/rate-limit.js';
+import { DISPATCH_WORKLOAD, type DispatchResult, dispatchReport, dispatchWorkload } from './dispatch.js';
 import { buildFixture, copyFixture, type Fixture } from './fixture.js';
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
@@ -35,11 +40,17 @@ const cfg = {
   warmup: env('BENCH_WARMUP', 2),
   rounds: env('BENCH_ROUNDS', 3),
   connections: env('BENCH_CONNECTIONS', 20),
+  dispatchTasks: env('BENCH_DISPATCH_TASKS', 1000),
+  dispatchConcurrency: env('BENCH_DISPATCH_CONCURRENCY', 50),
+  executorMs: env('BENCH_EXECUTOR_MS', 20),
   out: process.env.BENCH_OUT ?? path.join(import.meta.dirname, 'results'),
 };
 const cores = os.availableParallelism();
 const pinned = cores >= 2 && hasTaskset();
 const only = process.env.BENCH_ONLY?.split(',').map(Number);
+/** The servers' workloads (W1–W9, W5 with them) run unless BENCH_ONLY names only W10. */
+const httpSelected = !only || only.some((id) => id !== DISPATCH_WORKLOAD);
+const dispatchSelected = !only || only.includes(DISPATCH_WORKLOAD);
 
 function hasTaskset(): boolean {
   try {
@@ -490,12 +501,53 @@ interface Row {
   checked: number;
 }
 
+interface HttpResult {
+  rows: Row[];
+  batch: { medianMs: number; failures: number };
+  statements: number;
+  rssAfterWarmup: number;
+  rssAfterRun: number;
+}
+
 async function main() {
   if (pinned) execFileSync('taskset', ['-a', '-pc', '1', String(process.pid)], { stdio: 'ignore' });
   const started = new Date();
-  console.error(
-    `bench: ${cfg.tasks} tasks / ${cfg.accounts} accounts, ${cfg.rounds} rounds x ${cfg.duration}s, ${cfg.connections} connections, pinned: ${pinned}`,
-  );
+  if (httpSelected)
+    console.error(
+      `bench: ${cfg.tasks} tasks / ${cfg.accounts} accounts, ${cfg.rounds} rounds x ${cfg.duration}s, ${cfg.connections} connections, pinned: ${pinned}`,
+    );
+  if (dispatchSelected)
+    console.error(
+      `bench: W${DISPATCH_WORKLOAD} ${cfg.dispatchTasks} tasks, executor ${cfg.executorMs} ms, ${cfg.dispatchConcurrency} in flight, ${cfg.rounds} rounds, pinned: ${pinned}`,
+    );
+  const http = httpSelected ? await httpWorkloads() : undefined;
+  // After the servers have stopped: the dispatcher and its executor run in
+  // this process (on core 1 when pinned), the machine otherwise quiet.
+  const dispatch = dispatchSelected
+    ? await dispatchWorkload(
+        {
+          dir: path.join(cfg.out, 'work-dispatch'),
+          tasks: cfg.dispatchTasks,
+          accounts: Math.min(100, cfg.dispatchTasks),
+          concurrency: cfg.dispatchConcurrency,
+          executorMs: cfg.executorMs,
+          rounds: cfg.rounds,
+          warmup: cfg.warmup > 0,
+        },
+        (line) => console.error(line),
+      )
+    : undefined;
+  await report({ started, http, dispatch });
+  // Exactly-once is not a matter of speed: its violation fails the bench
+  // (as does a reference that lost calls: its numbers would mean nothing).
+  if (dispatch && dispatch.problems.length > 0) {
+    console.error(`bench: W${DISPATCH_WORKLOAD} FAILED its delivery checks:\n  ${dispatch.problems.join('\n  ')}`);
+    process.exitCode = 1;
+  }
+}
+
+/** W1–W9 and W5 against the three servers. */
+async function httpWorkloads(): Promise<HttpResult> {
   const work = path.join(cfg.out, 'work');
   const perRound = cfg.duration + cfg.warmup;
   const fixture = await buildFixture(work, {
@@ -549,20 +601,63 @@ async function main() {
     const batch = await batchDeletes(api, fixture, 22);
     const statements = await batchStatements(fixture);
     const rssAfterRun = await restingRssMb(api.child.pid!);
-    report({ started, rows, batch, statements, rssAfterWarmup, rssAfterRun });
+    return { rows, batch, statements, rssAfterWarmup, rssAfterRun };
   } finally {
-    for (const s of servers) s.child.kill('SIGTERM');
+    // Gone before W10 starts, so it runs on a quiet machine.
+    await Promise.all(
+      servers.map(
+        (s) =>
+          new Promise<void>((resolve) => {
+            if (s.child.exitCode !== null || s.child.signalCode !== null) return resolve();
+            const timer = setTimeout(resolve, 10_000);
+            s.child.once('exit', () => {
+              clearTimeout(timer);
+              resolve();
+            });
+            s.child.kill('SIGTERM');
+          }),
+      ),
+    );
   }
 }
 
-function report(r: {
-  started: Date;
-  rows: Row[];
-  batch: { medianMs: number; failures: number };
-  statements: number;
-  rssAfterWarmup: number;
-  rssAfterRun: number;
-}) {
+async function report({ started, http, dispatch }: { started: Date; http?: HttpResult; dispatch?: DispatchResult }) {
+  const lines = [
+    `Run ${started.toISOString()} on ${os.cpus()[0]?.model ?? 'unknown CPU'} (${cores} cores), Node ${process.version}; ` +
+      (http
+        ? `${cfg.tasks} tasks / ${cfg.accounts} accounts (+${cfg.wideAccounts}), ${cfg.connections} connections, ` +
+          `${cfg.rounds} rounds x ${cfg.duration}s (medians), servers ${pinned ? 'on core 0, load on core 1' : 'not pinned'}.`
+        : `${cfg.rounds} rounds (medians), ${pinned ? 'on core 1' : 'not pinned'}.`),
+  ];
+  const targets: (readonly [string, boolean])[] = [];
+  if (http) {
+    const part = httpReport(http);
+    lines.push('', ...part.lines);
+    targets.push(...part.targets);
+  }
+  if (dispatch) {
+    const part = dispatchReport(dispatch);
+    lines.push('', ...part.lines);
+    targets.push(...part.targets);
+  }
+  lines.push(
+    '',
+    '| target | met |',
+    '| --- | --- |',
+    ...targets.map(([t, ok]) => `| ${t} | ${ok ? 'yes' : '**no**'} |`),
+  );
+  if (http) lines.push(...httpNotes(http));
+  const markdown = lines.join('\n');
+  console.log(markdown);
+  const json = { started, ...http, dispatch, config: cfg, pinned, targets: Object.fromEntries(targets), markdown };
+  const stamp = started.toISOString().replace(/[:.]/g, '-');
+  await mkdir(cfg.out, { recursive: true });
+  await writeFile(path.join(cfg.out, `bench-${stamp}.json`), JSON.stringify(json, null, 2));
+  await writeFile(path.join(cfg.out, 'latest.json'), JSON.stringify(json, null, 2));
+  console.error(`bench: wrote ${path.join(cfg.out, `bench-${stamp}.json`)}`);
+}
+
+function httpReport(r: HttpResult) {
   const get = (w: number, s: ServerName) =>
     r.rows.find((x) => x.workload === w && x.server === s) ?? {
       rps: Number.NaN,
@@ -570,12 +665,7 @@ function report(r: {
       p99: Number.NaN,
       failures: 0,
     };
-  const ratio = (a: number, b: number) => (b > 0 ? a / b : Number.NaN);
   const lines = [
-    `Run ${r.started.toISOString()} on ${os.cpus()[0]?.model ?? 'unknown CPU'} (${cores} cores), Node ${process.version}; ` +
-      `${cfg.tasks} tasks / ${cfg.accounts} accounts (+${cfg.wideAccounts}), ${cfg.connections} connections, ` +
-      `${cfg.rounds} rounds x ${cfg.duration}s (medians), servers ${pinned ? 'on core 0, load on core 1' : 'not pinned'}.`,
-    '',
     '| # | workload | server | req/s | p50 ms | p99 ms | vs yoga-ref | vs bare-ref | failed / checked |',
     '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
@@ -609,32 +699,23 @@ function report(r: {
       r.rssAfterRun <= r.rssAfterWarmup * 1.2,
     ],
   ] as const;
-  lines.push(
+  return { lines, targets };
+}
+
+const ratio = (a: number, b: number) => (b > 0 ? a / b : Number.NaN);
+
+/** W9 has no target: the references answer croner's instants alone (no key,
+ * rate limit, validation, local times or `shifted`), so the ratio is what
+ * that work costs, followed from run to run rather than gated. */
+function httpNotes(r: HttpResult): string[] {
+  const preview = r.rows.find((x) => x.workload === 9 && x.server === 'api');
+  const rps = (s: ServerName) => r.rows.find((x) => x.workload === 9 && x.server === s)?.rps ?? Number.NaN;
+  if (!preview) return [];
+  return [
     '',
-    '| target | met |',
-    '| --- | --- |',
-    ...targets.map(([t, ok]) => `| ${t} | ${ok ? 'yes' : '**no**'} |`),
-  );
-  // W9 has no target: the references answer croner's instants alone (no key,
-  // rate limit, validation, local times or `shifted`), so the ratio is what
-  // that work costs, followed from run to run rather than gated.
-  const preview = get(9, 'api');
-  if (Number.isFinite(preview.rps)) {
-    lines.push(
-      '',
-      `W9 schedulePreview (no target): ${ratio(preview.rps, get(9, 'yoga-ref').rps).toFixed(2)}x yoga-ref ` +
-        `(yoga + cronstrue + croner's naive nextRuns), ${ratio(preview.rps, get(9, 'bare-ref').rps).toFixed(2)}x bare-ref.`,
-    );
-  }
-  const markdown = lines.join('\n');
-  console.log(markdown);
-  const json = { ...r, config: cfg, pinned, targets: Object.fromEntries(targets), markdown };
-  const stamp = r.started.toISOString().replace(/[:.]/g, '-');
-  void mkdir(cfg.out, { recursive: true }).then(async () => {
-    await writeFile(path.join(cfg.out, `bench-${stamp}.json`), JSON.stringify(json, null, 2));
-    await writeFile(path.join(cfg.out, 'latest.json'), JSON.stringify(json, null, 2));
-    console.error(`bench: wrote ${path.join(cfg.out, `bench-${stamp}.json`)}`);
-  });
+    `W9 schedulePreview (no target): ${ratio(preview.rps, rps('yoga-ref')).toFixed(2)}x yoga-ref ` +
+      `(yoga + cronstrue + croner's naive nextRuns), ${ratio(preview.rps, rps('bare-ref')).toFixed(2)}x bare-ref.`,
+  ];
 }
 
 await main();
