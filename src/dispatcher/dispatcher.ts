@@ -5,12 +5,12 @@
 // claimed, at most `concurrency` at once, retrying failed attempts with
 // backoff. Any number of dispatchers may share one database.
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { TaskRun } from '../db/models.js';
-import type { RunToExecute } from '../db/run-writes.js';
+import type { Task, TaskRun } from '../db/models.js';
+import type { RunEnd, RunToExecute } from '../db/run-writes.js';
 import type { Logger } from '../logger.js';
 import { claimDueRuns } from '../services/runs/claim.js';
 import type { RunDeps } from '../services/runs/deps.js';
-import { endRun, renewLease, takeOverRuns } from '../services/runs/lease.js';
+import { endRuns, renewLease, takeOverRuns } from '../services/runs/lease.js';
 import { leaseMs, retryDelayMs } from '../services/runs/policy.js';
 import { pruneOldRuns } from '../services/runs/prune.js';
 import type { Runner } from '../services/runs/runner.js';
@@ -43,6 +43,12 @@ export interface Pass {
 /** Waiting when a pass found due work it could not do (its rows were busy). */
 const BUSY_RETRY_MS = 50;
 
+/** How long a freed slot waits for others before the loop claims (ms). */
+const WAKE_COALESCE_MS = 2;
+
+/** How often the loop looks for runs to take over (ms of the clock); tick() always does. */
+const TAKE_OVER_EVERY_MS = 250;
+
 /** Waits between tries of a write that records or hands over a run (about 2 s in all, inside a lease's margin). */
 const PERSIST_RETRY_MS = [100, 250, 500, 1000];
 
@@ -60,6 +66,12 @@ export class Dispatcher implements Runner {
   #wake: (() => void) | undefined;
   /** A slot was freed since the last pass began: the next sleep is skipped. */
   #freed = false;
+  /** Wakes the loop shortly after a slot frees, so one pass claims for several. */
+  #wakeSoon: NodeJS.Timeout | undefined;
+  /** When the loop next looks for runs to take over (clock ms). */
+  #takeOverAt = Number.NEGATIVE_INFINITY;
+  /** Runs that ended since the last group commit, waiting for it. */
+  #ending: { run: TaskRun; end: RunEnd; done: (task: Task | null) => void; fail: (e: unknown) => void }[] = [];
   #stop = new AbortController();
   #pruneTimer: NodeJS.Timeout | undefined;
 
@@ -124,7 +136,12 @@ export class Dispatcher implements Runner {
   release(): void {
     this.#busy--;
     this.#freed = true;
-    this.#wake?.();
+    // Not at once: runs end in bursts, and one pass claiming for several
+    // freed slots costs one transaction instead of several.
+    this.#wakeSoon ??= setTimeout(() => {
+      this.#wakeSoon = undefined;
+      this.#wake?.();
+    }, WAKE_COALESCE_MS);
   }
 
   execute(work: RunToExecute): void {
@@ -142,7 +159,11 @@ export class Dispatcher implements Runner {
   }
 
   /** One pass: take over orphaned runs, then claim due times, as far as free slots allow. */
-  async tick(): Promise<Pass> {
+  tick(): Promise<Pass> {
+    return this.#pass(true);
+  }
+
+  async #pass(takeOver: boolean): Promise<Pass> {
     const pass: Pass = { resumed: 0, timedOut: 0, handled: 0, started: 0, full: false };
     if (this.#stopping) return pass;
     this.#freed = false;
@@ -151,7 +172,7 @@ export class Dispatcher implements Runner {
     while (this.reserve()) slots++;
     try {
       if (slots === 0) return { ...pass, full: true };
-      const taken = await takeOverRuns(this.#deps, slots);
+      const taken = takeOver ? await takeOverRuns(this.#deps, slots) : { resumed: [], timedOut: 0 };
       pass.resumed = taken.resumed.length;
       pass.timedOut = taken.timedOut;
       for (const work of taken.resumed) {
@@ -183,7 +204,12 @@ export class Dispatcher implements Runner {
     while (!this.#stopping) {
       let pass: Pass | undefined;
       try {
-        pass = await this.tick();
+        // Runs to take over appear only as leases end: looking for them on
+        // every pass (one per burst of ended runs) would be a write each.
+        const now = this.#deps.clock.now();
+        const takeOver = now >= this.#takeOverAt;
+        if (takeOver) this.#takeOverAt = now + TAKE_OVER_EVERY_MS;
+        pass = await this.#pass(takeOver);
       } catch (err) {
         this.#log.error({ err }, 'dispatch pass failed; retrying');
       }
@@ -236,6 +262,25 @@ export class Dispatcher implements Runner {
     });
   }
 
+  /** Records a run's end with the others that end in the same turn (one transaction). */
+  #end(run: TaskRun, end: RunEnd): Promise<Task | null> {
+    return new Promise((done, fail) => {
+      if (this.#ending.push({ run, end, done, fail }) > 1) return;
+      setImmediate(() => {
+        const group = this.#ending;
+        this.#ending = [];
+        endRuns(this.#deps, group).then(
+          (tasks) => {
+            for (const [i, g] of group.entries()) g.done(tasks[i] ?? null);
+          },
+          (err) => {
+            for (const g of group) g.fail(err);
+          },
+        );
+      });
+    });
+  }
+
   /**
    * A write that must not be lost to a transient failure (a connection blip,
    * a lock held a moment too long): retried a few times before giving up to
@@ -277,7 +322,7 @@ export class Dispatcher implements Runner {
         const outcome = attempt.ok ? 'SUCCEEDED' : attempt.timedOut ? 'TIMED_OUT' : 'FAILED';
         const ended = held;
         const task = await this.#persist('recording a run', held.id, () =>
-          endRun(deps, ended, {
+          this.#end(ended, {
             outcome,
             finishedAt: new Date(clock.now()),
             durationMs: spentMs,

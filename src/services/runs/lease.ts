@@ -90,10 +90,28 @@ export async function renewLease(
  * turns ERROR after RUN_FAILURES_TO_ERROR consecutive failures). The task
  * after it, or null when another dispatcher had taken the run over (nothing is written).
  */
-export async function endRun({ db, runs }: RunDeps, run: TaskRun, end: RunEnd): Promise<Task | null> {
+export async function endRun(deps: RunDeps, run: TaskRun, end: RunEnd): Promise<Task | null> {
+  return (await endRuns(deps, [{ run, end }]))[0] ?? null;
+}
+
+/**
+ * endRun for several runs in one transaction (a dispatcher groups the runs
+ * that ended together: one commit instead of one each). Task rows are
+ * written in id order, so two dispatchers' groups never deadlock on PostgreSQL.
+ */
+export async function endRuns(
+  { db, runs }: RunDeps,
+  ended: readonly { run: TaskRun; end: RunEnd }[],
+): Promise<(Task | null)[]> {
+  const order = ended.map((_, i) => i).sort((a, b) => (ended[a]!.run.taskId < ended[b]!.run.taskId ? -1 : 1));
   return db.write(async (w) => {
-    if (!(await w.finishRun(run.id, run.leaseUntil as Date, end))) return null;
-    return releaseAfterRun(w, run.taskId, end.outcome !== 'SUCCEEDED', runs);
+    const tasks: (Task | null)[] = new Array(ended.length).fill(null);
+    for (const i of order) {
+      const { run, end } = ended[i]!;
+      if (!(await w.finishRun(run.id, run.leaseUntil as Date, end))) continue;
+      tasks[i] = await releaseAfterRun(w, run.taskId, end.outcome !== 'SUCCEEDED', runs);
+    }
+    return tasks;
   });
 }
 
