@@ -2,7 +2,11 @@
 // what a real start says about them (once, and never the secret).
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config.js';
+import { openDatabase } from '../src/db/client.js';
+import { migrateDatabase } from '../src/db/migrate.js';
+import { insertAccount } from '../src/services/accounts.js';
 import { createTestDatabase, type TestDatabase } from './helpers/database.js';
+import { startExecutor } from './helpers/executor.js';
 import { npmRun, npmStart, type Started } from './helpers/run.js';
 
 const URL_ = 'https://executor.internal/run';
@@ -193,6 +197,68 @@ describe('a real start and its runs settings', () => {
       code: 1,
       stderr: 'The scheduler needs EXECUTOR_URL and EXECUTOR_SECRET: without an executor nothing can run.\n',
     });
+  });
+
+  it.concurrent('npm run scheduler alone (no port) runs a due task, then stops on SIGTERM with code 0', async () => {
+    const ex = await startExecutor();
+    try {
+      const url = await freshDatabase();
+      await migrateDatabase(url);
+      const db = await openDatabase(url);
+      let taskId = '';
+      try {
+        // A task due a moment ago, on the real clock the process runs on.
+        taskId = await db.transaction(async (tx) => {
+          const accountId = await insertAccount(
+            tx,
+            { name: 'ops', plan: 'SCALE', billing: 'OK', quotaLimit: 10, quotaUsed: 0, quotaResetAt: null },
+            Date.now(),
+          );
+          const task = await tx.task.create({
+            data: {
+              id: 'sched-alone',
+              accountId,
+              name: 'alone',
+              api: 'PDF',
+              query: 'url=https%3A%2F%2Fexample.com',
+              frequency: 'EVERY_DAY',
+              crontab: '0 0 * * *',
+              timezone: 'Etc/UTC',
+              nextRunAt: new Date(Date.now() - 1000),
+            },
+          });
+          return task.id;
+        });
+      } finally {
+        await db.close();
+      }
+      const scheduler = npmStart(
+        { DATABASE_URL: url, ...unset, EXECUTOR_URL: ex.url, EXECUTOR_SECRET: ex.secret, SCHEDULER: 'off' },
+        'scheduler',
+      );
+      started.push(scheduler);
+      await scheduler.waitFor(/"msg":"scheduler running"/);
+      const end = Date.now() + 10_000;
+      while (ex.deliveries.length === 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+      expect(ex.deliveries).toHaveLength(1);
+      expect(ex.deliveries[0]).toMatchObject({
+        taskId,
+        signatureValid: true,
+        url: '/exec/pdf?url=https%3A%2F%2Fexample.com',
+      });
+      // SCHEDULER=off is for API instances: the scheduler process dispatches anyway.
+      const output = await stop(scheduler);
+      expect(output).not.toContain('"msg":"listening"');
+      expect(output).toContain('"msg":"stopped"');
+      const check = await openDatabase(url);
+      try {
+        expect(await check.read.taskRun.findMany({ where: { taskId } })).toMatchObject([{ outcome: 'SUCCEEDED' }]);
+      } finally {
+        await check.close();
+      }
+    } finally {
+      await ex.close();
+    }
   });
 
   it.concurrent('with EXECUTOR_URL and a secret dispatches, names the executor and never prints the secret', async () => {
