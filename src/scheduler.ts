@@ -2,7 +2,7 @@
 // scale the API and the dispatchers apart: API instances set SCHEDULER=off
 // (runTask still works there: it queues the run for a dispatcher).
 import { ConfigError, loadConfig } from './config.js';
-import { createLogger } from './logger.js';
+import { createLogger, flushAndExit } from './logger.js';
 import { createRuntime } from './runtime.js';
 
 let config: ReturnType<typeof loadConfig>;
@@ -20,10 +20,12 @@ if (!config.runs.executorUrl) {
 
 const logger = createLogger(config.logLevel);
 // SCHEDULER=off is for API instances; this process is the scheduler.
-const runtime = await createRuntime({ ...config, runs: { ...config.runs, dispatch: true } }, logger).catch((err) => {
-  logger.fatal({ err }, 'start failed');
-  process.exit(1);
-});
+const runtime = await createRuntime({ ...config, runs: { ...config.runs, dispatch: true } }, logger).catch(
+  (err): Promise<never> => {
+    logger.fatal({ err }, 'start failed');
+    return flushAndExit(logger, 1);
+  },
+);
 logger.info('scheduler running');
 
 let stopping = false;
@@ -34,12 +36,12 @@ async function shutdown(signal: string) {
   const limitMs = config.runs.timeoutMs + 2_000;
   setTimeout(() => {
     logger.warn(`did not stop in ${limitMs / 1000}s; exiting`);
-    process.exit(1);
+    void flushAndExit(logger, 1);
   }, limitMs).unref();
   runtime.drain();
   await runtime.close();
   logger.info('stopped');
-  process.exit(0);
+  await flushAndExit(logger, 0);
 }
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
 process.on('SIGINT', () => void shutdown('SIGINT'));

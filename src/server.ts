@@ -3,7 +3,7 @@
 import { createServer, type RequestListener, type Server } from 'node:http';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import { withRequestContext } from './http/request-context.js';
-import { createLogger } from './logger.js';
+import { createLogger, flushAndExit } from './logger.js';
 import { createRuntime, type Runtime } from './runtime.js';
 
 /**
@@ -77,9 +77,9 @@ startingRuntime.then((ready) => {
   logger.info({ url }, 'listening');
 }, fail);
 
-function fail(err: unknown): never {
+function fail(err: unknown): void {
   logger.fatal({ err }, 'start failed');
-  process.exit(1);
+  void flushAndExit(logger, 1);
 }
 
 async function shutdown(signal: string) {
@@ -90,7 +90,7 @@ async function shutdown(signal: string) {
   const limitMs = Math.max(DRAIN_MS, config.runs.dispatch ? config.runs.timeoutMs + 2_000 : 0);
   setTimeout(() => {
     logger.warn(`did not stop in ${limitMs / 1000}s (in-flight requests, runs or start-up); exiting`);
-    process.exit(1);
+    void flushAndExit(logger, 1);
   }, limitMs).unref();
   runtime?.drain();
   // Stop accepting; close idle keep-alive sockets; busy ones close after their response.
@@ -100,7 +100,7 @@ async function shutdown(signal: string) {
   // Signalled while starting: let the start finish, then close what it opened.
   await (runtime ?? (await startingRuntime.catch(() => undefined)))?.close();
   logger.info('stopped');
-  process.exit(0);
+  await flushAndExit(logger, 0);
 }
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
 process.on('SIGINT', () => void shutdown('SIGINT'));
