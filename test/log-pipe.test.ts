@@ -1,11 +1,14 @@
 // A server whose log reader went away (a crashed log shipper) must still stop
 // on SIGTERM: pino's own exit flush retried a broken pipe forever.
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { afterAll, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from './helpers/database.js';
 
 const databases: TestDatabase[] = [];
+const children: ChildProcess[] = [];
 afterAll(async () => {
+  // Also when the test timed out: never leave a server behind.
+  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
   for (const db of databases) await db.drop();
 });
 
@@ -17,6 +20,7 @@ it('stops on SIGTERM within seconds when nothing reads its stdout any more', asy
     env: { ...process.env, DATABASE_URL: db.url, PORT: '0', NODE_ENV: 'production', EXECUTOR_URL: '' },
     stdio: ['ignore', 'pipe', 'ignore'],
   });
+  children.push(child);
   try {
     await new Promise<void>((resolve, reject) => {
       let seen = '';
