@@ -91,6 +91,34 @@ describe('reads and records', () => {
   });
 });
 
+describe('runHistory over a list', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await createHarness();
+  });
+  afterAll(() => h.close());
+
+  it('is bounded per request before anything runs: 100 tasks × 20 runs is fine, × 21 is refused', async () => {
+    const a = await h.account();
+    await h.task(a.id);
+    const doc = `query($n: Int) { tasks(first: 100) { __typename ... on TaskConnection { edges { node { id runHistory(first: $n) { edges { cursor } } } } } } }`;
+    const fine = await h.request(doc, { n: 20 }, { key: a.key });
+    expect(fine.body.errors).toBeUndefined();
+    const refused = await h.request(doc, { n: 21 }, { key: a.key });
+    expect(refused.body.data ?? null).toBeNull();
+    expect(refused.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(refused.body.errors?.[0]?.message).toMatch(/2100 runs of history; at most 2000/);
+    // Aliases count too.
+    const aliased = await h.request(
+      `{ a: tasks(first: 100) { ... on TaskConnection { edges { node { runHistory { edges { cursor } } } } } }
+         b: tasks(first: 1) { ... on TaskConnection { edges { node { runHistory(first: 1) { edges { cursor } } } } } } }`,
+      {},
+      { key: a.key },
+    );
+    expect(aliased.body.errors?.[0]?.message).toMatch(/2001 runs of history/);
+  });
+});
+
 describe('a deployment without an executor', () => {
   let h: Harness;
   beforeAll(async () => {

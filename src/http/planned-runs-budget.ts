@@ -1,5 +1,6 @@
-// How many planned runs a request may compute, checked before it executes.
-// `nextRuns(count)` sits on Task, which a request can reach through a
+// How many planned runs a request may compute, and how many runs of history
+// it may read, checked before it executes. `nextRuns(count)` and
+// `runHistory(first)` sit on Task, which a request can reach through a
 // `tasks(first)` list and aliases: one document could otherwise ask for
 // 100 × 100 × 99 runs. The whole request is refused up front, so no answer is
 // ever cut short half-way through a list (an error in a non-null field would
@@ -17,7 +18,12 @@ import {
   visit,
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { MAX_PLANNED_RUNS, MAX_PLANNED_RUNS_PER_REQUEST } from '../services/input-limits.js';
+import {
+  MAX_PLANNED_RUNS,
+  MAX_PLANNED_RUNS_PER_REQUEST,
+  MAX_RUN_HISTORY_PER_REQUEST,
+} from '../services/input-limits.js';
+import { DEFAULT_RUNS_PAGE, MAX_RUNS_PAGE } from '../services/runs/history.js';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../services/tasks/list.js';
 
 /** `nextRuns` without `count` plans this many (the schema's default). */
@@ -30,16 +36,24 @@ function argument(field: FieldNode, name: string, variables: Record<string, unkn
   return arg ? valueFromASTUntyped(arg.value, variables) : undefined;
 }
 
+/** What an operation can cost at most over its list items and aliases. */
+export interface RequestBound {
+  /** Planned runs: each `nextRuns(count)` times the tasks it can be reached through. */
+  plannedRuns: number;
+  /** History rows: each `runHistory(first)` likewise. */
+  historyRows: number;
+}
+
 /**
- * The most planned runs an operation can compute: each `nextRuns(count)` times
- * the tasks it can be reached through (`tasks(first)` multiplies). Throws for
- * a count outside 1–MAX_PLANNED_RUNS.
+ * The most planned runs and history rows an operation can ask for
+ * (`tasks(first)` multiplies what is below it). Throws for a nextRuns count
+ * outside 1–MAX_PLANNED_RUNS.
  */
-export function plannedRunsUpperBound(
+export function requestUpperBound(
   document: DocumentNode,
   operationName: string | null | undefined,
   variables: Record<string, unknown>,
-): number {
+): RequestBound {
   const fragments = new Map<string, FragmentDefinitionNode>();
   let operation: OperationDefinitionNode | undefined;
   for (const d of document.definitions) {
@@ -48,31 +62,44 @@ export function plannedRunsUpperBound(
       operation ??= d;
     }
   }
-  const walk = (set: SelectionSetNode | undefined, multiplier: number): number => {
-    let total = 0;
+  const bound: RequestBound = { plannedRuns: 0, historyRows: 0 };
+  const pageSize = (field: FieldNode, fallback: number, max: number) => {
+    const first = argument(field, 'first', variables);
+    return typeof first === 'number' ? Math.min(Math.max(first, 0), max) : fallback;
+  };
+  const walk = (set: SelectionSetNode | undefined, multiplier: number): void => {
     for (const s of set?.selections ?? []) {
-      if (s.kind === Kind.INLINE_FRAGMENT) total += walk(s.selectionSet, multiplier);
-      else if (s.kind === Kind.FRAGMENT_SPREAD) total += walk(fragments.get(s.name.value)?.selectionSet, multiplier);
+      if (s.kind === Kind.INLINE_FRAGMENT) walk(s.selectionSet, multiplier);
+      else if (s.kind === Kind.FRAGMENT_SPREAD) walk(fragments.get(s.name.value)?.selectionSet, multiplier);
       else if (s.name.value === 'nextRuns') {
         const count = argument(s, 'count', variables) ?? DEFAULT_COUNT;
         if (typeof count !== 'number' || !Number.isInteger(count) || count < 1 || count > MAX_PLANNED_RUNS) {
           throw refuse(`nextRuns: count must be between 1 and ${MAX_PLANNED_RUNS}.`);
         }
-        total += count * multiplier;
+        bound.plannedRuns += count * multiplier;
+      } else if (s.name.value === 'runHistory') {
+        bound.historyRows += pageSize(s, DEFAULT_RUNS_PAGE, MAX_RUNS_PAGE) * multiplier;
       } else if (s.name.value === 'tasks') {
-        const first = argument(s, 'first', variables);
-        const size = typeof first === 'number' ? Math.min(Math.max(first, 0), MAX_PAGE_SIZE) : DEFAULT_PAGE_SIZE;
-        total += walk(s.selectionSet, multiplier * size);
+        walk(s.selectionSet, multiplier * pageSize(s, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE));
       } else {
-        total += walk(s.selectionSet, multiplier);
+        walk(s.selectionSet, multiplier);
       }
     }
-    return total;
   };
-  return operation ? walk(operation.selectionSet, 1) : 0;
+  if (operation) walk(operation.selectionSet, 1);
+  return bound;
 }
 
-/** Whether a document names a nextRuns field at all; depends on the document alone. */
+/** The planned runs part of requestUpperBound. */
+export function plannedRunsUpperBound(
+  document: DocumentNode,
+  operationName: string | null | undefined,
+  variables: Record<string, unknown>,
+): number {
+  return requestUpperBound(document, operationName, variables).plannedRuns;
+}
+
+/** Whether a document names a nextRuns or runHistory field at all; depends on the document alone. */
 const mentionsNextRuns = new WeakMap<DocumentNode, boolean>();
 
 function namesNextRuns(document: DocumentNode): boolean {
@@ -81,7 +108,7 @@ function namesNextRuns(document: DocumentNode): boolean {
     known = false;
     visit(document, {
       Field(node) {
-        if (node.name.value !== 'nextRuns') return;
+        if (node.name.value !== 'nextRuns' && node.name.value !== 'runHistory') return;
         known = true;
         return BREAK;
       },
@@ -98,11 +125,17 @@ export function usePlannedRunsBudget(): Plugin {
       if (!namesNextRuns(args.document)) return;
       const variables = (args.variableValues ?? {}) as Record<string, unknown>;
       try {
-        const bound = plannedRunsUpperBound(args.document, args.operationName, variables);
-        if (bound > MAX_PLANNED_RUNS_PER_REQUEST) {
+        const bound = requestUpperBound(args.document, args.operationName, variables);
+        if (bound.plannedRuns > MAX_PLANNED_RUNS_PER_REQUEST) {
           throw refuse(
-            `This request could plan ${bound} runs; at most ${MAX_PLANNED_RUNS_PER_REQUEST} per request ` +
+            `This request could plan ${bound.plannedRuns} runs; at most ${MAX_PLANNED_RUNS_PER_REQUEST} per request ` +
               '(each nextRuns count times the tasks it is asked for). Ask for fewer.',
+          );
+        }
+        if (bound.historyRows > MAX_RUN_HISTORY_PER_REQUEST) {
+          throw refuse(
+            `This request could read ${bound.historyRows} runs of history; at most ${MAX_RUN_HISTORY_PER_REQUEST} ` +
+              'per request (each runHistory first times the tasks it is asked for). Ask for fewer.',
           );
         }
       } catch (e) {

@@ -3,7 +3,7 @@
 import { GraphQLError } from 'graphql';
 import type { TaskRun as TaskRunRow } from '../db/models.js';
 import { ValidationError } from '../services/errors.js';
-import { MAX_CURSOR_LENGTH } from '../services/input-limits.js';
+import { MAX_CURSOR_LENGTH, MAX_RUN_HISTORY_PER_REQUEST } from '../services/input-limits.js';
 import { lastRun, MAX_RUNS_PAGE, type RunPage, runHistory } from '../services/runs/history.js';
 import { builder } from './builder.js';
 import { RunOutcomeEnum, RunTriggerEnum, SkipReasonEnum } from './enums.js';
@@ -89,7 +89,8 @@ builder.objectFields(Task, (t) => ({
     type: RunConnection,
     description:
       `Its runs, newest scheduled time first (SKIPPED ones included), kept for RUN_RETENTION_DAYS (30 by default). ` +
-      'Costs one query per task: ask for it on one task, not on a long list.',
+      'Costs one query per task: ask for it on one task, not on a long list. At most ' +
+      `${MAX_RUN_HISTORY_PER_REQUEST} runs per request over all runHistory fields (first times the tasks asked for).`,
     args: {
       first: t.arg.int({ required: false, description: `Page size, 0 to ${MAX_RUNS_PAGE} (default 20).` }),
       after: t.arg.string({

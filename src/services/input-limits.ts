@@ -21,6 +21,11 @@ export const MAX_BATCH = 1000;
 export const MAX_PLANNED_RUNS = 100;
 /** Planned runs one GraphQL request may compute, all fields, list items and aliases together. */
 export const MAX_PLANNED_RUNS_PER_REQUEST = 5000;
+/**
+ * Run history rows one GraphQL request may read over all runHistory fields
+ * (each one query): e.g. 20 tasks × 100 runs, or a page of 100 tasks × 20.
+ */
+export const MAX_RUN_HISTORY_PER_REQUEST = 2000;
 /** nextRuns(after): at most this far from now, either way. */
 export const MAX_PLANNED_AFTER_DAYS = 3660;
 
