@@ -69,6 +69,8 @@ function runRow(t: { id: string; accountId: string }, fields: Partial<TaskRun> =
     taskId: t.id,
     accountId: t.accountId,
     trigger: 'SCHEDULE',
+    api: 'SCREENSHOT',
+    query: 'url=https%3A%2F%2Fexample.com',
     scheduledFor: ms('2026-06-15T11:00:00.000Z'),
     startedAt: ms('2026-06-15T11:00:00.250Z'),
     finishedAt: null,
@@ -572,8 +574,15 @@ describe('expiredRuns', () => {
     const { id: accountId } = await h.account();
     const pdf = { accountId, id: await task(accountId, { api: 'PDF', inProgress: true }) };
     const shot = { accountId, id: await task(accountId, { api: 'SCREENCAST', inProgress: true }) };
+    // Each run carries the request it was claimed with (here its task's api).
     const r = (t: Twin, id: string, fields: Partial<TaskRun>) =>
-      runRow(t, { id, scheduledFor: at('00:00:00.000'), startedAt: at('00:00:00.100'), ...fields });
+      runRow(t, {
+        id,
+        api: t === pdf ? 'PDF' : 'SCREENCAST',
+        scheduledFor: at('00:00:00.000'),
+        startedAt: at('00:00:00.100'),
+        ...fields,
+      });
     runs = [
       r(shot, 'ex1b', { leaseUntil: at('00:01:00.000'), attempts: 0, startedAt: null, trigger: 'MANUAL' }),
       // Inserted out of id order: a tie must still be broken by id.
@@ -589,7 +598,7 @@ describe('expiredRuns', () => {
   });
   const byId = (id: string) => runs.find((r) => r.id === id)!;
 
-  it('answers RUNNING runs whose lease ended at or before now, earliest first (then by id), with their task', async () => {
+  it('answers RUNNING runs whose lease ended at or before now, earliest first (then by id), with their request', async () => {
     const expired = await oneAnswer((w) => w.expiredRuns(now, 100));
     expect(expired).toEqual([
       { run: byId('ex1b'), task: { api: 'SCREENCAST', query: 'url=https%3A%2F%2Fexample.com' } },

@@ -3,9 +3,10 @@
 // without an executor ends the runs nobody will make.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NO_EXECUTOR } from '../src/config.js';
-import { TaskRunsDocument } from '../src/generated/client/graphql.js';
+import { TaskRunsDocument, UpdateTaskDocument } from '../src/generated/client/graphql.js';
+import { claimDueRuns } from '../src/services/runs/claim.js';
 import { abandonOrphanedRuns } from '../src/services/runs/lease.js';
-import { MAX_RETRY_DELAY_MS, retryDelayMs } from '../src/services/runs/policy.js';
+import { leaseMs, MAX_RETRY_DELAY_MS, retryDelayMs } from '../src/services/runs/policy.js';
 import { startedRun } from '../src/services/runs/records.js';
 import { type Executor, startExecutor } from './helpers/executor.js';
 import { createHarness, type Harness } from './helpers/harness.js';
@@ -57,6 +58,25 @@ describe('a run waiting to retry', () => {
     expect(ex.deliveries.filter((d) => d.taskId === failing).map((d) => d.attempt)).toEqual([1, 2, 3]);
     expect((await readTask(h, failing)).inProgress).toBe(false);
     expect((await readTask(h, other)).inProgress).toBe(false);
+  });
+
+  it('sends a taken-over run exactly as claimed, even after the task was changed', async () => {
+    const a = await h.account();
+    const id = await h.task(a.id, { nextRunAt: new Date(h.clock.ms - 1000) });
+    ex.status(200);
+    // Claimed by a dispatcher that then dies before calling the executor.
+    const claimed = await claimDueRuns({ db: h.db, clock: h.clock, runs: h.deps.runs }, 1);
+    expect(claimed.started).toHaveLength(1);
+    const res = await h.gql(UpdateTaskDocument, { id, input: { query: 'url=https%3A%2F%2Fchanged.example' } }, a.key);
+    expect(res.updateTask?.__typename).toBe('UpdateTaskSuccess');
+    h.clock.advance(leaseMs(h.deps.runs) / 1000 + 1);
+    const before = ex.deliveries.length;
+    expect((await h.dispatcher!.tick()).resumed).toBe(1);
+    await h.dispatcher!.idle();
+    const retry = ex.deliveries.slice(before);
+    expect(retry.map((d) => [d.runId, d.url, d.attempt])).toEqual([
+      [claimed.started[0]!.run.id, '/exec/screenshot?url=https%3A%2F%2Fexample.com', 2],
+    ]);
   });
 
   it('waits at most an hour between attempts, whatever the base and the count (no timer overflow)', () => {
@@ -132,9 +152,29 @@ describe('a deployment without an executor', () => {
     const now = new Date(h.clock.ms);
     await h.db.write(async (w) => {
       // Queued by runTask on an API-only instance (lease over), and one a live dispatcher holds.
-      await w.insertRun(startedRun({ id: queued, accountId: a.id }, 'MANUAL', now, now, now, 0, 'run-queued'));
+      await w.insertRun(
+        startedRun(
+          { id: queued, accountId: a.id, api: 'PDF', query: 'url=x' },
+          'MANUAL',
+          now,
+          now,
+          now,
+          0,
+          'run-queued',
+        ),
+      );
       const lease = new Date(h.clock.ms + 60_000);
-      await w.insertRun(startedRun({ id: held, accountId: a.id }, 'SCHEDULE', now, now, lease, 1, 'run-held'));
+      await w.insertRun(
+        startedRun(
+          { id: held, accountId: a.id, api: 'PDF', query: 'url=x' },
+          'SCHEDULE',
+          now,
+          now,
+          lease,
+          1,
+          'run-held',
+        ),
+      );
     });
     expect(await abandonOrphanedRuns({ db: h.db, clock: h.clock, runs: NO_EXECUTOR })).toBe(1);
     const ended = await h.db.read.taskRun.findUniqueOrThrow({ where: { id: 'run-queued' } });

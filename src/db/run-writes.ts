@@ -14,7 +14,7 @@ export interface DueTask {
   billing: Billing;
 }
 
-/** A RUNNING run and what calling the executor needs. */
+/** A RUNNING run and what calling the executor needs (the request as claimed, stored on the run). */
 export interface RunToExecute {
   run: TaskRun;
   task: Pick<Task, 'api' | 'query'>;
@@ -140,11 +140,10 @@ export function prismaRunWrites(tx: Tx, { postgres }: { postgres: boolean }): Ru
       }
       const runs = await tx.taskRun.findMany({
         where,
-        include: { task: { select: { api: true, query: true } } },
         orderBy: [{ leaseUntil: 'asc' }, { id: 'asc' }],
         take: limit,
       });
-      return runs.map(({ task, ...run }) => ({ run, task }));
+      return runs.map((run) => ({ run, task: { api: run.api, query: run.query } }));
     },
     leaseRun: async (id, seenLease, lease, attempts) =>
       (

@@ -91,7 +91,7 @@ export interface RunRow extends Omit<TaskRun, 'scheduledFor' | 'startedAt' | 'fi
 }
 
 export const RUN_COLUMNS =
-  'id, taskId, accountId, trigger, scheduledFor, startedAt, finishedAt, durationMs, outcome, skipReason, attempts, httpStatus, error, leaseUntil';
+  'id, taskId, accountId, trigger, api, query, scheduledFor, startedAt, finishedAt, durationMs, outcome, skipReason, attempts, httpStatus, error, leaseUntil';
 
 export function toRun(r: RunRow): TaskRun {
   return {

@@ -8,7 +8,6 @@ import { RUN_COLUMNS, type RunRow, storedTime, TASK_COLUMNS, type TaskTuple, toR
 import type { Statement } from './sqlite-writes.js';
 
 const tColumns = TASK_COLUMNS.replace(/(\w+)/g, 't.$1');
-const rColumns = RUN_COLUMNS.replace(/(\w+)/g, 'r.$1');
 
 export function sqliteRunWrites(statement: Statement): RunWrites {
   const due = statement<[string, number], [...TaskTuple, string, string]>(
@@ -33,12 +32,12 @@ export function sqliteRunWrites(statement: Statement): RunWrites {
   startManual.raw(true);
   const insert = statement<Record<string, unknown>>(
     `INSERT INTO TaskRun (${RUN_COLUMNS})
-     VALUES (@id, @taskId, @accountId, @trigger, @scheduledFor, @startedAt, @finishedAt, @durationMs, @outcome,
+     VALUES (@id, @taskId, @accountId, @trigger, @api, @query, @scheduledFor, @startedAt, @finishedAt, @durationMs, @outcome,
              @skipReason, @attempts, @httpStatus, @error, @leaseUntil)`,
   );
-  const expired = statement<[string, number], RunRow & { api: string; query: string }>(
-    `SELECT ${rColumns}, t.api, t.query FROM TaskRun r JOIN Task t ON t.id = r.taskId
-      WHERE r.outcome = 'RUNNING' AND r.leaseUntil <= ? ORDER BY r.leaseUntil, r.id LIMIT ?`,
+  const expired = statement<[string, number], RunRow>(
+    `SELECT ${RUN_COLUMNS} FROM TaskRun
+      WHERE outcome = 'RUNNING' AND leaseUntil <= ? ORDER BY leaseUntil, id LIMIT ?`,
   );
   const lease = statement<[string, number, string, string]>(
     `UPDATE TaskRun SET leaseUntil = ?, attempts = ? WHERE id = ? AND outcome = 'RUNNING' AND leaseUntil = ?`,
@@ -113,10 +112,10 @@ export function sqliteRunWrites(statement: Statement): RunWrites {
     },
     expiredRuns: async (now, limit) => {
       expired.log();
-      return expired.all(storedTime(now), limit).map(({ api, query, ...run }) => ({
-        run: toRun(run),
-        task: { api: api as TaskApi, query },
-      }));
+      return expired.all(storedTime(now), limit).map((row) => {
+        const run = toRun(row);
+        return { run, task: { api: run.api, query: run.query } };
+      });
     },
     leaseRun: async (id, seenLease, until, attempts) => {
       lease.log();

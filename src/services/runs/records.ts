@@ -13,7 +13,7 @@ const SKIP_MESSAGES: Record<Exclude<SkipReason, 'MISSED'>, string> = {
 
 /** A new RUNNING run: `attempts` 1 when this instance calls the executor now, 0 when queued for any dispatcher. */
 export function startedRun(
-  task: Pick<Task, 'id' | 'accountId'>,
+  task: Pick<Task, 'id' | 'accountId' | 'api' | 'query'>,
   trigger: Trigger,
   scheduledFor: Date,
   at: Date,
@@ -26,6 +26,8 @@ export function startedRun(
     taskId: task.id,
     accountId: task.accountId,
     trigger,
+    api: task.api,
+    query: task.query,
     scheduledFor,
     startedAt: at,
     finishedAt: null,
@@ -41,7 +43,7 @@ export function startedRun(
 
 /** A scheduled time that was not run, and why. */
 export function skippedRun(
-  task: Pick<Task, 'id' | 'accountId'>,
+  task: Pick<Task, 'id' | 'accountId' | 'api' | 'query'>,
   scheduledFor: Date,
   reason: SkipReason,
   at: Date,
@@ -52,6 +54,8 @@ export function skippedRun(
     taskId: task.id,
     accountId: task.accountId,
     trigger: 'SCHEDULE',
+    api: task.api,
+    query: task.query,
     scheduledFor,
     startedAt: null,
     finishedAt: at,

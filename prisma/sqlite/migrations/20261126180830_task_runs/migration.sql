@@ -4,6 +4,8 @@ CREATE TABLE "TaskRun" (
     "taskId" TEXT NOT NULL,
     "accountId" TEXT NOT NULL,
     "trigger" TEXT NOT NULL,
+    "api" TEXT NOT NULL,
+    "query" TEXT NOT NULL,
     "scheduledFor" DATETIME NOT NULL,
     "startedAt" DATETIME,
     "finishedAt" DATETIME,

@@ -20,6 +20,8 @@ CREATE TABLE "TaskRun" (
     "taskId" TEXT NOT NULL,
     "accountId" TEXT NOT NULL,
     "trigger" "RunTrigger" NOT NULL,
+    "api" "TaskApi" NOT NULL,
+    "query" TEXT NOT NULL,
     "scheduledFor" TIMESTAMP(3) NOT NULL,
     "startedAt" TIMESTAMP(3),
     "finishedAt" TIMESTAMP(3),
