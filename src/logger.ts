@@ -36,8 +36,8 @@ export function flushAndExit(logger: Logger, code: number): Promise<never> {
       return;
     }
     // sonic-boom's flush(cb) answers at once without a minimum length; its
-    // own counters say when the last line is out (a broken pipe makes pino
-    // stop writing, which empties them too).
+    // own counters say when the last line is out. With a broken pipe they
+    // never empty (pino stops writing): the timer above ends the wait.
     const state = stdout as unknown as { _writing: boolean; _len: number };
     const poll = setInterval(() => {
       if (!state._writing && state._len === 0) {

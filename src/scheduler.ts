@@ -33,7 +33,7 @@ async function shutdown(signal: string) {
   if (stopping) return;
   stopping = true;
   logger.info({ signal }, 'shutting down: finishing runs in flight');
-  const limitMs = config.runs.timeoutMs + 2_000;
+  const limitMs = config.runs.timeoutMs + 5_000;
   setTimeout(() => {
     logger.warn(`did not stop in ${limitMs / 1000}s; exiting`);
     void flushAndExit(logger, 1);

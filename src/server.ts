@@ -87,7 +87,7 @@ async function shutdown(signal: string) {
   stopping = true;
   logger.info({ signal }, 'shutting down: finishing in-flight requests');
   // Runs in flight may take up to the executor timeout to end and be recorded.
-  const limitMs = Math.max(DRAIN_MS, config.runs.dispatch ? config.runs.timeoutMs + 2_000 : 0);
+  const limitMs = Math.max(DRAIN_MS, config.runs.dispatch ? config.runs.timeoutMs + 5_000 : 0);
   setTimeout(() => {
     logger.warn(`did not stop in ${limitMs / 1000}s (in-flight requests, runs or start-up); exiting`);
     void flushAndExit(logger, 1);

@@ -137,6 +137,72 @@ describe('runHistory over a list', () => {
     );
     expect(aliased.body.errors?.[0]?.message).toMatch(/2001 runs of history/);
   });
+
+  it('counts a variable the request leaves out at its default, for runHistory and nextRuns alike', async () => {
+    const a = await h.account();
+    const history = await h.request(
+      `query($n: Int = 100) { tasks(first: $n) { ... on TaskConnection { edges { node { runHistory(first: $n) { edges { cursor } } } } } } }`,
+      {},
+      { key: a.key },
+    );
+    expect(history.body.errors?.[0]?.message).toMatch(/10000 runs of history/);
+    const planned = await h.request(
+      `query($c: Int = 100) { tasks(first: 100) { ... on TaskConnection { edges { node { nextRuns(count: $c) { at } } } } } }`,
+      {},
+      { key: a.key },
+    );
+    expect(planned.body.errors?.[0]?.message).toMatch(/could plan 10000 runs/);
+  });
+});
+
+describe('the dispatcher loop', () => {
+  let ex: Executor;
+  let h: Harness;
+  beforeAll(async () => {
+    ex = await startExecutor();
+    h = await createHarness({
+      runs: { executorUrl: ex.url, executorSecret: ex.secret, timeoutMs: 1_000 },
+      dispatcher: true,
+    });
+  });
+  afterAll(async () => {
+    await h.close();
+    await ex.close();
+  });
+
+  it('keeps taking runs over while the clock stands still (it paces itself on real time)', async () => {
+    const a = await h.account();
+    h.dispatcher!.start();
+    // Let the loop make its first passes on this frozen clock, then orphan a run.
+    await new Promise((r) => setTimeout(r, 400));
+    const id = await h.task(a.id, { inProgress: true, nextRunAt: null });
+    const past = new Date(h.clock.ms - 1000);
+    await h.db.write((w) =>
+      w.insertRun(
+        startedRun({ id, accountId: a.id, api: 'PDF', query: 'url=x' }, 'MANUAL', past, past, past, 0, 'run-orphan'),
+      ),
+    );
+    await until('the orphan to be delivered', () => ex.deliveries.some((d) => d.runId === 'run-orphan'), 3_000);
+    await until('the orphan to be recorded', async () => {
+      const run = await h.db.read.taskRun.findUniqueOrThrow({ where: { id: 'run-orphan' } });
+      return run.outcome === 'SUCCEEDED';
+    });
+  });
+
+  it('stop() waits for a slot reserved by a runTask still committing', async () => {
+    const d = h.dispatcher!;
+    expect(d.reserve()).toBe(true);
+    let stopped = false;
+    const stopping = d.stop().then(() => {
+      stopped = true;
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(stopped).toBe(false);
+    d.release();
+    await stopping;
+    expect(stopped).toBe(true);
+    expect(d.inFlight).toBe(0);
+  });
 });
 
 describe('a deployment without an executor', () => {

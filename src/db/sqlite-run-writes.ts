@@ -2,7 +2,7 @@
 // hot writes' connection: a dispatcher claims and ends hundreds of runs a
 // second, each a transaction of a few statements. SQLite has one writer, so
 // nothing here needs row locks: the gate and BEGIN IMMEDIATE serialise them.
-import type { Billing, Plan, TaskApi } from './models.js';
+import type { Billing, Plan } from './models.js';
 import type { RunWrites } from './run-writes.js';
 import { RUN_COLUMNS, type RunRow, storedTime, TASK_COLUMNS, type TaskTuple, toRun, toTask } from './sqlite-rows.js';
 import type { Statement } from './sqlite-writes.js';

@@ -46,7 +46,7 @@ const BUSY_RETRY_MS = 50;
 /** How long a freed slot waits for others before the loop claims (ms). */
 const WAKE_COALESCE_MS = 2;
 
-/** How often the loop looks for runs to take over (ms of the clock); tick() always does. */
+/** How often the loop looks for runs to take over (ms); tick() always does. */
 const TAKE_OVER_EVERY_MS = 250;
 
 /** Waits between tries of a write that records or hands over a run (about 2 s in all, inside a lease's margin). */
@@ -64,11 +64,13 @@ export class Dispatcher implements Runner {
   #stopping = false;
   #loop: Promise<void> | undefined;
   #wake: (() => void) | undefined;
+  /** stop() waiting for the last slot to be given back. */
+  #onFree: (() => void) | undefined;
   /** A slot was freed since the last pass began: the next sleep is skipped. */
   #freed = false;
   /** Wakes the loop shortly after a slot frees, so one pass claims for several. */
   #wakeSoon: NodeJS.Timeout | undefined;
-  /** When the loop next looks for runs to take over (clock ms). */
+  /** When the loop next looks for runs to take over (performance.now() ms). */
   #takeOverAt = Number.NEGATIVE_INFINITY;
   /** Runs that ended since the last group commit, waiting for it. */
   #ending: { run: TaskRun; end: RunEnd; done: (task: Task | null) => void; fail: (e: unknown) => void }[] = [];
@@ -119,7 +121,15 @@ export class Dispatcher implements Runner {
     clearInterval(this.#pruneTimer);
     this.#wake?.();
     await this.#loop;
-    await this.idle();
+    // Also a slot reserved by a runTask still committing: its run is handed
+    // over (or executed) before the database closes.
+    for (;;) {
+      await this.idle();
+      if (this.#busy === 0) return;
+      await new Promise<void>((resolve) => {
+        this.#onFree = resolve;
+      });
+    }
   }
 
   /** Resolves when no run is executing here (tests). */
@@ -136,6 +146,10 @@ export class Dispatcher implements Runner {
   release(): void {
     this.#busy--;
     this.#freed = true;
+    if (this.#busy === 0) {
+      this.#onFree?.();
+      this.#onFree = undefined;
+    }
     // Not at once: runs end in bursts, and one pass claiming for several
     // freed slots costs one transaction instead of several.
     this.#wakeSoon ??= setTimeout(() => {
@@ -206,7 +220,9 @@ export class Dispatcher implements Runner {
       try {
         // Runs to take over appear only as leases end: looking for them on
         // every pass (one per burst of ended runs) would be a write each.
-        const now = this.#deps.clock.now();
+        // Real time, not the injectable clock: a clock that stands still or
+        // steps back must not stop takeovers.
+        const now = performance.now();
         const takeOver = now >= this.#takeOverAt;
         if (takeOver) this.#takeOverAt = now + TAKE_OVER_EVERY_MS;
         pass = await this.#pass(takeOver);
@@ -273,8 +289,9 @@ export class Dispatcher implements Runner {
           (tasks) => {
             for (const [i, g] of group.entries()) g.done(tasks[i] ?? null);
           },
-          (err) => {
-            for (const g of group) g.fail(err);
+          // One bad end must not fail the others with it: each on its own.
+          () => {
+            for (const g of group) endRuns(this.#deps, [g]).then(([task]) => g.done(task ?? null), g.fail);
           },
         );
       });

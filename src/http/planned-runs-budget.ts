@@ -62,6 +62,13 @@ export function requestUpperBound(
       operation ??= d;
     }
   }
+  // A variable the request leaves out takes its default from the document.
+  const given = variables;
+  variables = { ...given };
+  for (const v of operation?.variableDefinitions ?? []) {
+    const name = v.variable.name.value;
+    if (given[name] === undefined && v.defaultValue) variables[name] = valueFromASTUntyped(v.defaultValue);
+  }
   const bound: RequestBound = { plannedRuns: 0, historyRows: 0 };
   const pageSize = (field: FieldNode, fallback: number, max: number) => {
     const first = argument(field, 'first', variables);

@@ -9,6 +9,9 @@ import type { RunEnd, RunToExecute } from '../../db/run-writes.js';
 import type { RunDeps } from './deps.js';
 import { leaseMs } from './policy.js';
 
+/** durationMs is a 32-bit integer column: ~24.8 days at most. */
+const MAX_DURATION_MS = 2 ** 31 - 1;
+
 export interface TakenOver {
   /** Runs this dispatcher now holds for their next attempt. */
   resumed: RunToExecute[];
@@ -34,7 +37,7 @@ export async function takeOverRuns({ db, clock, runs }: RunDeps, limit: number):
           outcome: 'TIMED_OUT',
           finishedAt: now,
           // Unknown: the attempts' times died with their dispatcher. From start to now bounds it.
-          durationMs: run.startedAt ? Math.max(0, nowMs - run.startedAt.getTime()) : null,
+          durationMs: run.startedAt ? Math.min(MAX_DURATION_MS, Math.max(0, nowMs - run.startedAt.getTime())) : null,
           attempts: run.attempts,
           httpStatus: null,
           error: 'The dispatcher making the last attempt stopped before it reported a result.',
