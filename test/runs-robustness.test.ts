@@ -1,6 +1,7 @@
 // What a review of the dispatcher found, kept fixed: waiting runs free their
 // slot, forged cursors are refused, messages stay short, and a deployment
 // without an executor ends the runs nobody will make.
+import type { ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NO_EXECUTOR } from '../src/config.js';
 import { TaskRunsDocument, UpdateTaskDocument } from '../src/generated/client/graphql.js';
@@ -77,6 +78,44 @@ describe('a run waiting to retry', () => {
     expect(retry.map((d) => [d.runId, d.url, d.attempt])).toEqual([
       [claimed.started[0]!.run.id, '/exec/screenshot?url=https%3A%2F%2Fexample.com', 2],
     ]);
+  });
+
+  it('ends runs whose attempts are used up even while every slot is busy', async () => {
+    const a = await h.account();
+    const held: ServerResponse[] = [];
+    ex.answer((_d, res) => {
+      held.push(res);
+    });
+    const busy = await h.task(a.id, { nextRunAt: new Date(h.clock.ms - 1000) });
+    expect((await h.dispatcher!.tick()).started).toBe(1);
+    await until('the only slot to be busy', () => held.length === 1);
+    // A run whose dispatcher died during its last attempt.
+    const orphan = await h.task(a.id, { inProgress: true, nextRunAt: null });
+    const past = new Date(h.clock.ms - 60_000);
+    await h.db.write((w) =>
+      w.insertRun({
+        ...startedRun(
+          { id: orphan, accountId: a.id, api: 'PDF', query: 'url=x' },
+          'MANUAL',
+          past,
+          past,
+          past,
+          1,
+          'run-spent',
+        ),
+        attempts: h.deps.runs.maxAttempts,
+      }),
+    );
+    const pass = await h.dispatcher!.tick();
+    expect(pass).toMatchObject({ full: true, timedOut: 1, resumed: 0 });
+    expect(await h.db.read.taskRun.findUniqueOrThrow({ where: { id: 'run-spent' } })).toMatchObject({
+      outcome: 'TIMED_OUT',
+    });
+    expect((await readTask(h, orphan)).inProgress).toBe(false);
+    for (const res of held) res.writeHead(200).end();
+    ex.status(200);
+    await h.dispatcher!.idle();
+    expect((await readTask(h, busy)).inProgress).toBe(false);
   });
 
   it('waits at most an hour between attempts, whatever the base and the count (no timer overflow)', () => {

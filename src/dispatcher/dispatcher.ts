@@ -185,7 +185,11 @@ export class Dispatcher implements Runner {
     let slots = 0;
     while (this.reserve()) slots++;
     try {
-      if (slots === 0) return { ...pass, full: true };
+      if (slots === 0) {
+        // No room to resume runs, but runs whose attempts are used up can still end.
+        if (takeOver) pass.timedOut = (await takeOverRuns(this.#deps, 0)).timedOut;
+        return { ...pass, full: true };
+      }
       const taken = takeOver ? await takeOverRuns(this.#deps, slots) : { resumed: [], timedOut: 0 };
       pass.resumed = taken.resumed.length;
       pass.timedOut = taken.timedOut;

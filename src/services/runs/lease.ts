@@ -9,6 +9,9 @@ import type { RunEnd, RunToExecute } from '../../db/run-writes.js';
 import type { RunDeps } from './deps.js';
 import { leaseMs } from './policy.js';
 
+/** Expired runs a takeover looks at beyond its free slots (see takeOverRuns). */
+const ENDS_WITHOUT_SLOT = 16;
+
 /** durationMs is a 32-bit integer column: ~24.8 days at most. */
 const MAX_DURATION_MS = 2 ** 31 - 1;
 
@@ -30,7 +33,9 @@ export async function takeOverRuns({ db, clock, runs }: RunDeps, limit: number):
     const nowMs = clock.now();
     const now = new Date(nowMs);
     const result: TakenOver = { resumed: [], timedOut: 0 };
-    for (const { run, task } of await w.expiredRuns(now, limit)) {
+    // A few more than there is room for: ending a run whose attempts are used
+    // up takes no slot, so a full dispatcher still releases their tasks.
+    for (const { run, task } of await w.expiredRuns(now, limit + ENDS_WITHOUT_SLOT)) {
       const held = run.leaseUntil as Date;
       if (run.attempts >= runs.maxAttempts) {
         const ended = await w.finishRun(run.id, held, {
@@ -48,6 +53,7 @@ export async function takeOverRuns({ db, clock, runs }: RunDeps, limit: number):
         }
         continue;
       }
+      if (result.resumed.length >= limit) continue; // no room: left for a later pass
       const lease = new Date(nowMs + leaseMs(runs));
       if (await w.leaseRun(run.id, held, lease, run.attempts + 1)) {
         result.resumed.push({ run: { ...run, leaseUntil: lease, attempts: run.attempts + 1 }, task });
