@@ -1,8 +1,9 @@
 // A task's run history (newest first) and its last run. Read through the task
 // the caller already holds: the root field that returned it made the checks.
 import type { RunOutcome, Task, TaskRun } from '../../db/models.js';
+import { decodeCursor, encodeCursor } from '../cursor.js';
 import { ValidationError } from '../errors.js';
-import { checkLength, idProblem, MAX_CURSOR_LENGTH } from '../input-limits.js';
+import { checkLength, MAX_CURSOR_LENGTH } from '../input-limits.js';
 import type { Session } from '../session.js';
 
 export const DEFAULT_RUNS_PAGE = 20;
@@ -19,24 +20,6 @@ export interface RunPage {
   hasPreviousPage: boolean;
 }
 
-// Cursor: the position (scheduledFor, id) of a run in the newest-first order.
-function encodeCursor(run: Pick<TaskRun, 'scheduledFor' | 'id'>): string {
-  return Buffer.from(JSON.stringify([run.scheduledFor.getTime(), run.id])).toString('base64url');
-}
-
-function decodeCursor(cursor: string): { scheduledFor: Date; id: string } {
-  try {
-    const [ms, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
-    // A Date holds ±8.64e15 ms; beyond it the database would be asked for an invalid date.
-    if (typeof ms === 'number' && Math.abs(ms) <= 8.64e15 && typeof id === 'string' && idProblem(id) === null) {
-      return { scheduledFor: new Date(ms), id };
-    }
-  } catch {
-    // fall through
-  }
-  throw new ValidationError('after', 'Invalid cursor: pass an endCursor or cursor from a previous page of runHistory.');
-}
-
 /** A page of the task's runs, newest scheduled time first, with keyset pagination. */
 export async function runHistory(
   session: Session,
@@ -48,7 +31,7 @@ export async function runHistory(
     throw new ValidationError('first', `first must be between 0 and ${MAX_RUNS_PAGE}.`);
   }
   if (args.after) checkLength('after', args.after, MAX_CURSOR_LENGTH);
-  const after = args.after ? decodeCursor(args.after) : null;
+  const after = args.after ? decodeCursor(args.after, ' of runHistory') : null;
   const rows = await session.deps.db.read.taskRun.findMany({
     where: {
       taskId: task.id,
@@ -56,10 +39,7 @@ export async function runHistory(
       ...(args.filter?.outcome ? { outcome: args.filter.outcome } : {}),
       ...(after
         ? {
-            OR: [
-              { scheduledFor: { lt: after.scheduledFor } },
-              { scheduledFor: after.scheduledFor, id: { lt: after.id } },
-            ],
+            OR: [{ scheduledFor: { lt: after.at } }, { scheduledFor: after.at, id: { lt: after.id } }],
           }
         : {}),
     },
@@ -68,7 +48,7 @@ export async function runHistory(
   });
   return {
     runs: rows.slice(0, first),
-    cursorOf: encodeCursor,
+    cursorOf: (run) => encodeCursor(run.scheduledFor, run.id),
     hasNextPage: rows.length > first,
     hasPreviousPage: after !== null,
   };

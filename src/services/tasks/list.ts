@@ -1,8 +1,9 @@
 import { taskFilterWhere } from '../../db/client.js';
 import type { ScheduleStatus, Task, TaskApi } from '../../db/models.js';
 import { admit, READ } from '../access.js';
+import { decodeCursor, encodeCursor } from '../cursor.js';
 import { ValidationError } from '../errors.js';
-import { checkLength, idProblem, MAX_CURSOR_LENGTH } from '../input-limits.js';
+import { checkLength, MAX_CURSOR_LENGTH } from '../input-limits.js';
 import type { Session } from '../session.js';
 
 export const DEFAULT_PAGE_SIZE = 20;
@@ -24,24 +25,6 @@ export interface TaskPage {
   totalCount(): Promise<number>;
 }
 
-// Cursor: the position (createdAt, id) of a task in the newest-first order.
-function encodeCursor(task: Pick<Task, 'createdAt' | 'id'>): string {
-  return Buffer.from(JSON.stringify([task.createdAt.getTime(), task.id])).toString('base64url');
-}
-
-function decodeCursor(cursor: string): { createdAt: Date; id: string } {
-  try {
-    const [ms, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
-    // A Date holds ±8.64e15 ms; beyond it the database would be asked for an invalid date.
-    if (typeof ms === 'number' && Math.abs(ms) <= 8.64e15 && typeof id === 'string' && idProblem(id) === null) {
-      return { createdAt: new Date(ms), id };
-    }
-  } catch {
-    // fall through
-  }
-  throw new ValidationError('after', 'Invalid cursor: pass an endCursor or cursor from a previous page.');
-}
-
 /** A page of the caller's tasks, newest first, with keyset pagination. */
 export async function listTasks(
   session: Session,
@@ -53,7 +36,8 @@ export async function listTasks(
     throw new ValidationError('first', `first must be between 0 and ${MAX_PAGE_SIZE}.`);
   }
   if (args.after) checkLength('after', args.after, MAX_CURSOR_LENGTH);
-  const after = args.after ? decodeCursor(args.after) : null;
+  const position = args.after ? decodeCursor(args.after, '') : null;
+  const after = position && { createdAt: position.at, id: position.id };
   const filter = {
     accountId: account.id,
     status: args.filter?.status,
@@ -67,7 +51,7 @@ export async function listTasks(
   for (const t of tasks) loader.prime(t.id, t);
   return {
     tasks,
-    cursorOf: encodeCursor,
+    cursorOf: (task) => encodeCursor(task.createdAt, task.id),
     hasNextPage: rows.length > first,
     hasPreviousPage: after !== null,
     totalCount: () => db.read.task.count({ where: taskFilterWhere(filter) }),
