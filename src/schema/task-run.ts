@@ -4,8 +4,9 @@ import { GraphQLError } from 'graphql';
 import type { TaskRun as TaskRunRow } from '../db/models.js';
 import { ValidationError } from '../services/errors.js';
 import { MAX_CURSOR_LENGTH, MAX_RUN_HISTORY_PER_REQUEST } from '../services/input-limits.js';
-import { lastRun, MAX_RUNS_PAGE, type RunPage, runHistory } from '../services/runs/history.js';
+import { lastRun, MAX_RUNS_PAGE, runHistory } from '../services/runs/history.js';
 import { builder } from './builder.js';
+import { connectionOf } from './connection.js';
 import { RunOutcomeEnum, RunTriggerEnum, SkipReasonEnum } from './enums.js';
 import { DateTime } from './scalars.js';
 import { Task } from './task.js';
@@ -71,19 +72,6 @@ const RunFilter = builder.inputType('TaskRunFilter', {
   }),
 });
 
-const connection = (page: RunPage) => {
-  const edges = page.runs.map((run) => ({ cursor: page.cursorOf(run), node: run }));
-  return {
-    edges,
-    pageInfo: {
-      hasNextPage: page.hasNextPage,
-      hasPreviousPage: page.hasPreviousPage,
-      startCursor: edges[0]?.cursor ?? null,
-      endCursor: edges.at(-1)?.cursor ?? null,
-    },
-  };
-};
-
 builder.objectFields(Task, (t) => ({
   runHistory: t.field({
     type: RunConnection,
@@ -101,7 +89,8 @@ builder.objectFields(Task, (t) => ({
     },
     resolve: async (task, args, { session }) => {
       try {
-        return connection(await runHistory(session, task, args));
+        const page = await runHistory(session, task, args);
+        return connectionOf(page.runs, page);
       } catch (e) {
         // Not a union field: a bad argument is a request error, like a bad variable.
         if (e instanceof ValidationError) {

@@ -13,6 +13,7 @@ import { getTask } from '../services/tasks/get.js';
 import { listTasks, MAX_PAGE_SIZE, type TaskPage } from '../services/tasks/list.js';
 import { plannedRuns } from '../services/tasks/planned-runs.js';
 import { builder } from './builder.js';
+import { connectionOf } from './connection.js';
 import { FrequencyEnum, ScheduleStatusEnum, TaskApiEnum } from './enums.js';
 import { ACCESS_ERRORS } from './errors.js';
 import { PlannedRun } from './planned-run.js';
@@ -175,17 +176,7 @@ builder.queryFields((t) => ({
     },
     resolve: async (_, args, { session }) => {
       const page = await listTasks(session, args);
-      const edges = page.tasks.map((task) => ({ cursor: page.cursorOf(task), node: task }));
-      return {
-        edges,
-        pageInfo: {
-          hasNextPage: page.hasNextPage,
-          hasPreviousPage: page.hasPreviousPage,
-          startCursor: edges[0]?.cursor ?? null,
-          endCursor: edges.at(-1)?.cursor ?? null,
-        },
-        page,
-      };
+      return { ...connectionOf(page.tasks, page), page };
     },
   }),
 }));
