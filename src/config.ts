@@ -191,5 +191,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   };
 }
 
+/** For entry points: the configuration, or each bad variable named on stderr and exit 1. */
+export function loadConfigOrExit(): Config {
+  try {
+    return loadConfig();
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    console.error(e.message);
+    process.exit(1);
+  }
+}
+
 /** The defaults with no executor: a deployment (or test) that runs nothing. */
 export const NO_EXECUTOR: RunSettings = loadConfig({}).runs;

@@ -1,18 +1,11 @@
 // `npm run scheduler`: a dispatcher alone, no HTTP port. For deployments that
 // scale the API and the dispatchers apart: API instances set SCHEDULER=off
 // (runTask still works there: it queues the run for a dispatcher).
-import { ConfigError, loadConfig } from './config.js';
+import { loadConfigOrExit } from './config.js';
 import { createLogger, flushAndExit } from './logger.js';
 import { createRuntime } from './runtime.js';
 
-let config: ReturnType<typeof loadConfig>;
-try {
-  config = loadConfig();
-} catch (e) {
-  if (!(e instanceof ConfigError)) throw e;
-  console.error(e.message);
-  process.exit(1);
-}
+const config = loadConfigOrExit();
 if (!config.runs.executorUrl) {
   console.error('The scheduler needs EXECUTOR_URL and EXECUTOR_SECRET: without an executor nothing can run.');
   process.exit(1);

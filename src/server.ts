@@ -1,7 +1,7 @@
 // Entry point: take the port, start the runtime, shut down gracefully.
 // Everything else is in runtime.ts.
 import { createServer, type RequestListener, type Server } from 'node:http';
-import { type Config, ConfigError, loadConfig } from './config.js';
+import { type Config, loadConfigOrExit } from './config.js';
 import { withRequestContext } from './http/request-context.js';
 import { createLogger, flushAndExit } from './logger.js';
 import { createRuntime, type Runtime } from './runtime.js';
@@ -14,14 +14,7 @@ import { createRuntime, type Runtime } from './runtime.js';
  */
 const DRAIN_MS = 8_000;
 
-let config: Config;
-try {
-  config = loadConfig();
-} catch (e) {
-  if (!(e instanceof ConfigError)) throw e;
-  console.error(e.message);
-  process.exit(1);
-}
+const config = loadConfigOrExit();
 
 const logger = createLogger(config.logLevel);
 
