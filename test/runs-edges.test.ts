@@ -24,15 +24,7 @@ import { endRun, renewLease, takeOverRuns } from '../src/services/runs/lease.js'
 import { leaseMs } from '../src/services/runs/policy.js';
 import { type Executor, startExecutor } from './helpers/executor.js';
 import { createHarness, type Harness, narrow } from './helpers/harness.js';
-
-/** Polls a condition with short real waits (the executor and the dispatcher run on real time). */
-async function until(what: string, ok: () => boolean | Promise<boolean>, ms = 5_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await ok())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+import { until } from './helpers/until.js';
 
 /**
  * An executor answer the test finishes itself: requests are held until

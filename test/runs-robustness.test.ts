@@ -11,14 +11,7 @@ import { leaseMs, MAX_RETRY_DELAY_MS, retryDelayMs } from '../src/services/runs/
 import { startedRun } from '../src/services/runs/records.js';
 import { type Executor, startExecutor } from './helpers/executor.js';
 import { createHarness, type Harness } from './helpers/harness.js';
-
-async function until(what: string, ok: () => boolean | Promise<boolean>, ms = 5_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await ok())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+import { until } from './helpers/until.js';
 
 const readTask = (h: Harness, id: string) => h.db.read.task.findUniqueOrThrow({ where: { id } });
 
