@@ -30,6 +30,7 @@ import { callExecutor } from '../src/dispatcher/executor-client.js';
 import { verifySignature } from '../src/dispatcher/signature.js';
 import { createLogger } from '../src/logger.js';
 import { systemClock } from '../src/services/clock.js';
+import { MemoryEventBus } from '../src/services/events/memory-bus.js';
 import { newId } from '../src/services/ids.js';
 import { buildFixture, copyFixture } from './fixture.js';
 
@@ -262,7 +263,7 @@ async function dispatcherRound({ file, taskIds, executor, cfg }: Round): Promise
     const round = executor.expect(taskIds.length, due - Date.now() + 60_000);
     // Its warnings and errors on stderr: stdout is the report.
     dispatcher = new Dispatcher({
-      deps: { db, clock: systemClock, runs },
+      deps: { db, clock: systemClock, runs, events: new MemoryEventBus() },
       logger: createLogger('warn', process.stderr),
     });
     dispatcher.start();

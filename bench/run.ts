@@ -27,6 +27,8 @@ import { NO_EXECUTOR } from '../src/config.js';
 import { openDatabase } from '../src/db/client.js';
 import { createLogger } from '../src/logger.js';
 import { systemClock } from '../src/services/clock.js';
+import { MemoryEventBus } from '../src/services/events/memory-bus.js';
+import { Subscriptions } from '../src/services/events/subscriptions.js';
 import { MemoryRateLimiter } from '../src/services/rate-limit.js';
 import { DISPATCH_WORKLOAD, type DispatchResult, dispatchReport, dispatchWorkload } from './dispatch.js';
 import { buildFixture, copyFixture, type Fixture } from './fixture.js';
@@ -467,8 +469,16 @@ async function batchStatements(f: Fixture): Promise<number> {
       db,
       clock: systemClock,
       rateLimiter: new MemoryRateLimiter(),
-      limits: { accountMax: 1e9, scheduleMax: 1e9, windowSeconds: 60 },
+      limits: {
+        accountMax: 1e9,
+        scheduleMax: 1e9,
+        windowSeconds: 60,
+        subscriptionsPerAccount: 1e9,
+        subscriptionRecheckSeconds: 30,
+      },
       runs: NO_EXECUTOR,
+      events: new MemoryEventBus(),
+      subscriptions: new Subscriptions(),
     },
     logger: createLogger('silent'),
     graphiql: false,

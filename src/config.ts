@@ -54,6 +54,9 @@ const EnvSchema = z.object({
   RATE_LIMIT_ACCOUNT_MAX: int(60, 1, 1_000_000),
   RATE_LIMIT_SCHEDULE_MAX: int(10, 1, 1_000_000),
   RATE_LIMIT_WINDOW_SECONDS: int(60, 1, 86_400),
+  SUBSCRIPTIONS_PER_ACCOUNT: int(20, 1, 100_000),
+  // At most 60: a revoked key's streams end within a minute.
+  SUBSCRIPTION_RECHECK_SECONDS: seconds(30, 60),
   EXECUTOR_URL: z
     .string()
     .refine((u) => {
@@ -120,6 +123,10 @@ export interface Limits {
   /** cancelSchedule calls per schedule id in any rolling window. */
   scheduleMax: number;
   windowSeconds: number;
+  /** Subscriptions of one account open at once on one instance. */
+  subscriptionsPerAccount: number;
+  /** How often an open subscription checks its key and plan again. */
+  subscriptionRecheckSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -175,6 +182,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       accountMax: e.RATE_LIMIT_ACCOUNT_MAX,
       scheduleMax: e.RATE_LIMIT_SCHEDULE_MAX,
       windowSeconds: e.RATE_LIMIT_WINDOW_SECONDS,
+      subscriptionsPerAccount: e.SUBSCRIPTIONS_PER_ACCOUNT,
+      subscriptionRecheckSeconds: e.SUBSCRIPTION_RECHECK_SECONDS,
     },
     runs: {
       executorUrl: e.EXECUTOR_URL ?? null,

@@ -8,6 +8,10 @@ import { Dispatcher } from './dispatcher/dispatcher.js';
 import type { Logger } from './logger.js';
 import { type Clock, systemClock } from './services/clock.js';
 import { seedDemo } from './services/demo.js';
+import { MemoryEventBus } from './services/events/memory-bus.js';
+import { RedisEventBus } from './services/events/redis-bus.js';
+import { Subscriptions } from './services/events/subscriptions.js';
+import type { EventBus } from './services/events/task-events.js';
 import { MemoryRateLimiter, type RateLimiter } from './services/rate-limit.js';
 import { RedisRateLimiter } from './services/rate-limit-redis.js';
 import { abandonOrphanedRuns } from './services/runs/lease.js';
@@ -34,6 +38,7 @@ export interface RuntimeOptions {
   clock?: Clock;
   rateLimiter?: RateLimiter;
   db?: Database;
+  events?: EventBus;
 }
 
 /** Says once at start what this instance does with schedules. */
@@ -55,8 +60,15 @@ export async function createRuntime(config: Config, logger: Logger, options: Run
   const applied = await migrateDatabase(config.databaseUrl);
   if (applied.length > 0) logger.info({ migrations: applied }, 'applied migrations');
   const db = options.db ?? (await openDatabase(config.databaseUrl, { poolSize: config.databasePoolSize }));
+  const events: EventBus =
+    options.events ??
+    (config.redisUrl
+      ? new RedisEventBus(config.redisUrl, { onError: (err) => logger.warn({ err }, 'redis events: lost or delayed') })
+      : new MemoryEventBus((err) => logger.error({ err }, 'event delivery failed')));
   const deps: Deps = {
     db,
+    events,
+    subscriptions: new Subscriptions(),
     clock: options.clock ?? systemClock,
     // Redis when configured: the limit then holds across every instance.
     rateLimiter:
@@ -68,7 +80,7 @@ export async function createRuntime(config: Config, logger: Logger, options: Run
     runs: config.runs,
   };
   const dispatcher = config.runs.dispatch
-    ? new Dispatcher({ deps: { db, clock: deps.clock, runs: config.runs }, logger })
+    ? new Dispatcher({ deps: { db, clock: deps.clock, runs: config.runs, events }, logger })
     : undefined;
   deps.runner = dispatcher;
   const planned = await planMissingRuns(db, deps.clock.now());
@@ -76,7 +88,7 @@ export async function createRuntime(config: Config, logger: Logger, options: Run
   const demo = config.env === 'production' ? null : await seedDemo(db, deps.clock.now());
   announceRuns(config, logger);
   if (!config.runs.executorUrl) {
-    const abandoned = await abandonOrphanedRuns({ db, clock: deps.clock, runs: config.runs });
+    const abandoned = await abandonOrphanedRuns({ db, clock: deps.clock, runs: config.runs, events });
     if (abandoned > 0) logger.warn({ runs: abandoned }, 'ended runs no executor will ever make (FAILED)');
   }
   dispatcher?.start();
@@ -106,7 +118,7 @@ export async function createRuntime(config: Config, logger: Logger, options: Run
     close: async () => {
       stopped ??= dispatcher?.stop();
       await stopped;
-      await deps.rateLimiter.close();
+      await Promise.all([deps.rateLimiter.close(), events.close()]);
       await db.close();
     },
   };

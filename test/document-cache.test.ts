@@ -11,6 +11,7 @@
 // server no longer uses it: jit ordered fields spread from fragments
 // differently from the selection (the spec's order) and dropped `locations`
 // and the expected type from variable errors.
+
 import { Writable } from 'node:stream';
 import { getIntrospectionQuery, print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -28,9 +29,11 @@ import {
 } from '../src/generated/client/graphql.js';
 import { createLogger } from '../src/logger.js';
 import { hashApiKey } from '../src/services/api-keys.js';
+import { MemoryEventBus } from '../src/services/events/memory-bus.js';
+import { Subscriptions } from '../src/services/events/subscriptions.js';
 import { MemoryRateLimiter } from '../src/services/rate-limit.js';
 import { createTestDatabase, type TestDatabase } from './helpers/database.js';
-import { TestClock } from './helpers/harness.js';
+import { DEFAULT_LIMITS, TestClock } from './helpers/harness.js';
 
 const KEYS = { scale: 'key-scale-0123456789', free: 'key-free-0123456789', empty: 'key-empty-0123456789' };
 
@@ -50,8 +53,10 @@ async function side(documentCache: boolean): Promise<Side> {
     db,
     clock,
     rateLimiter: new MemoryRateLimiter(),
-    limits: { accountMax: 200, scheduleMax: 3, windowSeconds: 60 },
+    limits: { ...DEFAULT_LIMITS, accountMax: 200, scheduleMax: 3 },
     runs: NO_EXECUTOR,
+    events: new MemoryEventBus(),
+    subscriptions: new Subscriptions(),
     newTaskId: () => `new-${++seq}`,
   };
   const quiet = createLogger('silent', new Writable({ write: (_c, _e, done) => done() }));

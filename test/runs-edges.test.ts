@@ -55,7 +55,7 @@ async function setup(runs: Partial<RunSettings>, dispatcher = true) {
     runs: { executorUrl: ex.url, executorSecret: ex.secret, ...runs },
     dispatcher,
   });
-  const deps: RunDeps = { db: h.db, clock: h.clock, runs: h.deps.runs };
+  const deps: RunDeps = { db: h.db, clock: h.clock, runs: h.deps.runs, events: h.deps.events };
   return { ex, h, deps };
 }
 
@@ -174,7 +174,7 @@ describe('a dispatcher that stops', () => {
   });
 
   it('hands a run waiting for its retry to any other dispatcher at once', async () => {
-    const deps = { db: h.db, clock: h.clock, runs: h.deps.runs };
+    const deps = { db: h.db, clock: h.clock, runs: h.deps.runs, events: h.deps.events };
     const first = new Dispatcher({ deps, logger });
     const second = new Dispatcher({ deps, logger });
     const a = await h.account();
@@ -577,7 +577,7 @@ describe('several dispatchers on one database', () => {
   });
 
   it('claims each due time once when their passes overlap', async () => {
-    const deps = { db: h.db, clock: h.clock, runs: h.deps.runs };
+    const deps = { db: h.db, clock: h.clock, runs: h.deps.runs, events: h.deps.events };
     const dispatchers = [1, 2, 3, 4].map(() => new Dispatcher({ deps, logger }));
     // Several accounts: a pass that meets an account another pass holds defers its tasks.
     const ids: string[] = [];

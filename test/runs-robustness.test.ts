@@ -59,7 +59,7 @@ describe('a run waiting to retry', () => {
     const id = await h.task(a.id, { nextRunAt: new Date(h.clock.ms - 1000) });
     ex.status(200);
     // Claimed by a dispatcher that then dies before calling the executor.
-    const claimed = await claimDueRuns({ db: h.db, clock: h.clock, runs: h.deps.runs }, 1);
+    const claimed = await claimDueRuns({ db: h.db, clock: h.clock, runs: h.deps.runs, events: h.deps.events }, 1);
     expect(claimed.started).toHaveLength(1);
     const res = await h.gql(UpdateTaskDocument, { id, input: { query: 'url=https%3A%2F%2Fchanged.example' } }, a.key);
     expect(res.updateTask?.__typename).toBe('UpdateTaskSuccess');
@@ -275,7 +275,7 @@ describe('a deployment without an executor', () => {
         ),
       );
     });
-    expect(await abandonOrphanedRuns({ db: h.db, clock: h.clock, runs: NO_EXECUTOR })).toBe(1);
+    expect(await abandonOrphanedRuns({ db: h.db, clock: h.clock, runs: NO_EXECUTOR, events: h.deps.events })).toBe(1);
     const ended = await h.db.read.taskRun.findUniqueOrThrow({ where: { id: 'run-queued' } });
     expect(ended).toMatchObject({ outcome: 'FAILED', attempts: 0, leaseUntil: null });
     expect(ended.error).toMatch(/no executor/);

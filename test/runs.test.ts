@@ -244,7 +244,7 @@ describe('a due run the executor cannot take', () => {
     const gone = await startExecutor();
     await gone.close();
     const nobody = new Dispatcher({
-      deps: { db: h.db, clock: h.clock, runs: { ...h.deps.runs, executorUrl: gone.url } },
+      deps: { db: h.db, clock: h.clock, runs: { ...h.deps.runs, executorUrl: gone.url }, events: h.deps.events },
       logger: silent,
     });
     const refused = await h.task(a.id);
@@ -281,7 +281,7 @@ describe('the signature', () => {
       res.writeHead(d.signatureValid ? 200 : 401).end(d.signatureValid ? 'ok' : 'bad signature');
     });
     const wrong = new Dispatcher({
-      deps: { db: h.db, clock: h.clock, runs: { ...h.deps.runs, executorUrl: other.url } },
+      deps: { db: h.db, clock: h.clock, runs: { ...h.deps.runs, executorUrl: other.url }, events: h.deps.events },
       logger: silent,
     });
     try {
@@ -496,7 +496,7 @@ describe('the catch-up window', () => {
   // recorded MISSED ("no dispatcher was running"): a running scheduler never runs anything.
   it('does not treat a time reached a moment late as missed when RUN_CATCH_UP_SECONDS is 0', async () => {
     const strict = new Dispatcher({
-      deps: { db: h.db, clock: h.clock, runs: { ...h.deps.runs, catchUpMs: 0 } },
+      deps: { db: h.db, clock: h.clock, runs: { ...h.deps.runs, catchUpMs: 0 }, events: h.deps.events },
       logger: silent,
     });
     try {
@@ -520,7 +520,7 @@ describe('a run whose dispatcher went away', () => {
   /** Claims the task's due time as a dispatcher does, then "dies": nobody executes the run. */
   async function claimedByTheDead(id: string) {
     h.clock.ms = (await nextRunAt(id)).getTime();
-    const claimed = await claimDueRuns({ db: h.db, clock: h.clock, runs: settings() }, 10);
+    const claimed = await claimDueRuns({ db: h.db, clock: h.clock, runs: settings(), events: h.deps.events }, 10);
     expect(claimed.started.map((s) => s.run.taskId)).toEqual([id]);
     return claimed.started[0]!.run;
   }
@@ -531,7 +531,10 @@ describe('a run whose dispatcher went away', () => {
     const quota = await h.quotaUsed(a.id);
     const run = await claimedByTheDead(id);
     expect(run.attempts).toBe(1);
-    const other = new Dispatcher({ deps: { db: h.db, clock: h.clock, runs: settings() }, logger: silent });
+    const other = new Dispatcher({
+      deps: { db: h.db, clock: h.clock, runs: settings(), events: h.deps.events },
+      logger: silent,
+    });
     try {
       // Before the lease ends nobody touches it.
       h.clock.ms = run.leaseUntil!.getTime() - 1;
@@ -585,7 +588,7 @@ describe('a run whose dispatcher went away', () => {
     // Long enough a timeout that the first dispatcher's attempt is still waiting when it is taken over.
     const runs = { ...settings(), timeoutMs: 10_000 };
     const [first, second] = [1, 2].map(
-      () => new Dispatcher({ deps: { db: h.db, clock: h.clock, runs }, logger: silent }),
+      () => new Dispatcher({ deps: { db: h.db, clock: h.clock, runs, events: h.deps.events }, logger: silent }),
     );
     const stalled: ServerResponse[] = [];
     ex.answer((d, res) => {

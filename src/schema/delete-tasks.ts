@@ -16,10 +16,12 @@ import {
 import { builder } from './builder.js';
 import { ErrorInterface, WRITE_ACCESS_ERRORS } from './errors.js';
 
-const TaskDeleted = builder.objectRef<Done>('TaskDeleted').implement({
-  description: 'This item was deleted.',
+/** A deleted task: an item of deleteTasks, and the taskEvents event. */
+export const TaskDeleted = builder.objectRef<Done>('TaskDeleted').implement({
+  description: 'This task was deleted (an item of deleteTasks; a taskEvents event).',
   fields: (t) => ({
-    deletedId: t.exposeID('deletedId', { description: 'Id of the deleted task.' }),
+    taskId: t.exposeID('taskId', { description: 'Id of the deleted task; evict it from client caches.' }),
+    deletedId: t.exposeID('taskId', { description: 'Id of the deleted task (the same as taskId).' }),
   }),
 });
 

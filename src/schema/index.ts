@@ -15,5 +15,6 @@ import './resume-schedule.js';
 import './cancel-schedule.js';
 import './delete-tasks.js';
 import './run-task.js';
+import './task-events.js';
 
 export const schema = builder.toSchema({ sortSchema: false });

@@ -101,6 +101,19 @@ export function planRefusal(account: Pick<Account, 'plan' | 'billing'>): Payment
   return null;
 }
 
+/**
+ * For what stays open (a subscription): authenticates the caller again and
+ * checks billing and plan, counting nothing. Throws what `admit` would.
+ */
+export async function recheckAccess(session: Session, rule: AccessRule): Promise<Account> {
+  const { account } = await session.reauthenticate();
+  if (rule.requiresScalePlan) {
+    const refused = planRefusal(account);
+    if (refused) throw new PaymentRequiredError(refused);
+  }
+  return account;
+}
+
 /** Runs the checks for one operation (one root field); returns the caller's account. */
 export async function admit(session: Session, rule: AccessRule): Promise<Account> {
   const { account } = await session.caller();

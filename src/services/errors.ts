@@ -66,10 +66,12 @@ export class RateLimitedError extends AppError {
     readonly limit: number,
     readonly windowSeconds: number,
     readonly retryAfterSeconds: number,
+    message?: string,
   ) {
     super(
-      `Rate limit of ${limit} ${scope === 'ACCOUNT' ? 'operations per account' : 'status changes per schedule'} ` +
-        `per ${windowSeconds}s exceeded; retry in ${retryAfterSeconds}s.`,
+      message ??
+        `Rate limit of ${limit} ${scope === 'ACCOUNT' ? 'operations per account' : 'status changes per schedule'} ` +
+          `per ${windowSeconds}s exceeded; retry in ${retryAfterSeconds}s.`,
     );
   }
 }

@@ -7,6 +7,8 @@ import type { Account, Task, TaskRun } from '../db/models.js';
 import { hashApiKey } from './api-keys.js';
 import type { Clock } from './clock.js';
 import { UnauthorizedError } from './errors.js';
+import type { Subscriptions } from './events/subscriptions.js';
+import type { EventBus } from './events/task-events.js';
 import { MAX_API_KEY_LENGTH } from './input-limits.js';
 import type { RateLimiter, RateLimitState } from './rate-limit.js';
 import type { Runner } from './runs/runner.js';
@@ -21,6 +23,10 @@ export interface Deps {
   runs: RunSettings;
   /** This instance's dispatcher, when it executes runs (runTask hands it its run). */
   runner?: Runner;
+  /** Where changes are announced to subscriptions (this instance's memory, or Redis for every instance). */
+  events: EventBus;
+  /** This instance's open subscriptions. */
+  subscriptions: Subscriptions;
   /** Ids of new tasks (default: random); tests that compare two runs make them predictable. */
   newTaskId?: () => string;
 }
@@ -53,6 +59,28 @@ export class Session {
   caller(): Promise<Caller> {
     this.#caller ??= this.#authenticate();
     return this.#caller;
+  }
+
+  /** Authenticates again, reading the key and account afresh (a long-lived subscription). */
+  reauthenticate(): Promise<Caller> {
+    const caller = this.#authenticate();
+    // Only a success replaces the caller: a failed check ends the stream anyway.
+    caller.then(
+      () => {
+        this.#caller = caller;
+      },
+      () => {},
+    );
+    return caller;
+  }
+
+  /**
+   * Drops what the loaders cached: a subscription's session lives for many
+   * events, and each must read the tasks and runs as they are now.
+   */
+  forgetReads(): void {
+    this.#tasks?.clearAll();
+    this.#runs?.clearAll();
   }
 
   /** Whether the request carried a key at all (authenticated or not). */

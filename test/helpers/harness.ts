@@ -1,5 +1,6 @@
 // An isolated app per test file: its own migrated SQLite file, a clock the
 // test moves, and the real yoga app called through `fetch`.
+
 import { Writable } from 'node:stream';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { type DocumentNode, print } from 'graphql';
@@ -12,13 +13,22 @@ import { Dispatcher } from '../../src/dispatcher/dispatcher.js';
 import { createLogger } from '../../src/logger.js';
 import { insertAccount, insertApiKey } from '../../src/services/accounts.js';
 import type { Clock } from '../../src/services/clock.js';
+import { MemoryEventBus } from '../../src/services/events/memory-bus.js';
+import { Subscriptions } from '../../src/services/events/subscriptions.js';
+import type { EventBus } from '../../src/services/events/task-events.js';
 import { newId } from '../../src/services/ids.js';
 import { MemoryRateLimiter, type RateLimiter } from '../../src/services/rate-limit.js';
 import type { Deps } from '../../src/services/session.js';
 import { nextRunAfter } from '../../src/services/tasks/next-run.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 
-export const DEFAULT_LIMITS: Limits = { accountMax: 60, scheduleMax: 10, windowSeconds: 60 };
+export const DEFAULT_LIMITS: Limits = {
+  accountMax: 60,
+  scheduleMax: 10,
+  windowSeconds: 60,
+  subscriptionsPerAccount: 20,
+  subscriptionRecheckSeconds: 30,
+};
 
 export class TestClock implements Clock {
   constructor(public ms = Date.UTC(2026, 5, 15, 12, 0, 0)) {}
@@ -96,6 +106,8 @@ export interface HarnessOptions {
    * drive it with `tick()` and `idle()`. Needs `runs.executorUrl`.
    */
   dispatcher?: boolean;
+  /** The event bus (default: in memory). */
+  events?: EventBus;
 }
 
 export async function createHarness(options: HarnessOptions = {}) {
@@ -109,7 +121,16 @@ export async function createHarness(options: HarnessOptions = {}) {
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   const runs: RunSettings = { ...NO_EXECUTOR, ...options.runs };
   if (runs.executorUrl && !runs.executorSecret) runs.executorSecret = 'test-secret-0123456789';
-  const deps: Deps = { db, clock, rateLimiter: options.rateLimiter ?? new MemoryRateLimiter(), limits, runs };
+  const events = options.events ?? new MemoryEventBus();
+  const deps: Deps = {
+    db,
+    clock,
+    rateLimiter: options.rateLimiter ?? new MemoryRateLimiter(),
+    limits,
+    runs,
+    events,
+    subscriptions: new Subscriptions(),
+  };
   const logLines: string[] = [];
   const logger = createLogger(
     'error',
@@ -120,7 +141,7 @@ export async function createHarness(options: HarnessOptions = {}) {
       },
     }),
   );
-  const dispatcher = options.dispatcher ? new Dispatcher({ deps: { db, clock, runs }, logger }) : undefined;
+  const dispatcher = options.dispatcher ? new Dispatcher({ deps: { db, clock, runs, events }, logger }) : undefined;
   deps.runner = dispatcher;
   const app: App = createApp({ deps, logger, graphiql: true });
 
@@ -224,7 +245,7 @@ export async function createHarness(options: HarnessOptions = {}) {
     dispatcher,
     close: async () => {
       await dispatcher?.stop();
-      await deps.rateLimiter.close();
+      await Promise.all([deps.rateLimiter.close(), events.close()]);
       await db.close();
       await testDb.drop();
     },

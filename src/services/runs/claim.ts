@@ -3,10 +3,11 @@
 // (still ACTIVE, nextRunAt still the time seen), in the same transaction that
 // moves nextRunAt on, inserts the run and consumes its unit of quota: of any
 // number of dispatchers, one claims it, once.
-import type { SkipReason } from '../../db/models.js';
+import type { SkipReason, Task, TaskRun } from '../../db/models.js';
 import type { RunStart, RunToExecute } from '../../db/run-writes.js';
 import { planRefusal } from '../access.js';
 import type { PaymentRequiredReason } from '../errors.js';
+import { runFinished, type TaskEvent } from '../events/task-events.js';
 import { newId } from '../ids.js';
 import { tryConsumeQuota } from '../quota.js';
 import type { RunDeps } from './deps.js';
@@ -34,13 +35,14 @@ export interface Claimed {
  * (PAYMENT_REQUIRED, PLAN_UPGRADE_REQUIRED: the API's own rule) or has no
  * quota left (QUOTA_EXCEEDED). After downtime see dueTime.
  */
-export async function claimDueRuns({ db, clock, runs }: RunDeps, limit: number): Promise<Claimed> {
-  return db.write(async (w) => {
+export async function claimDueRuns({ db, clock, runs, events }: RunDeps, limit: number): Promise<Claimed> {
+  const { claimed, announced } = await db.write(async (w) => {
     const nowMs = clock.now();
     const now = new Date(nowMs);
     const due = await w.dueTasks(now, limit);
     const claimed: Claimed = { started: [], handled: 0, seen: due.length };
-    if (due.length === 0) return claimed;
+    const announced: TaskEvent[] = [];
+    if (due.length === 0) return { claimed, announced };
     for (const { task, plan, billing } of due) {
       const seen = task.nextRunAt as Date;
       const { runAt, missedFrom, next } = dueTime(task, nowMs, runs.catchUpMs);
@@ -58,21 +60,38 @@ export async function claimDueRuns({ db, clock, runs }: RunDeps, limit: number):
       if (!(await w.advanceTask(task.id, seen, next, start))) {
         throw new Error(`claim of task ${task.id} at ${seen.toISOString()} lost its row`);
       }
+      // The row as advanceTask left it (this transaction holds it).
+      const after: Task = start
+        ? {
+            ...task,
+            nextRunAt: next,
+            inProgress: true,
+            runs: task.runs + 1,
+            lastRunAt: start.at,
+            lastRunId: start.runId,
+          }
+        : { ...task, nextRunAt: next };
+      const skipped: TaskRun[] = [];
       if (missedFrom) {
-        await w.insertRun(
-          skippedRun(task, missedFrom, 'MISSED', now, missedMessage(missedFrom, runAt, runs.catchUpMs)),
-        );
+        skipped.push(skippedRun(task, missedFrom, 'MISSED', now, missedMessage(missedFrom, runAt, runs.catchUpMs)));
       }
-      if (runAt && skip) await w.insertRun(skippedRun(task, runAt, skip, now));
+      if (runAt && skip) skipped.push(skippedRun(task, runAt, skip, now));
+      for (const run of skipped) {
+        await w.insertRun(run);
+        announced.push(runFinished(run, after));
+      }
       if (runAt && start) {
         const run = startedRun(task, 'SCHEDULE', runAt, now, new Date(nowMs + leaseMs(runs)), 1, start.runId);
         await w.insertRun(run);
         claimed.started.push({ run, task: { api: task.api, query: task.query } });
+        announced.push({ kind: 'RunStarted', accountId: task.accountId, run, task: after });
       }
       claimed.handled++;
     }
-    return claimed;
+    return { claimed, announced };
   });
+  events.publish(announced);
+  return claimed;
 }
 
 function missedMessage(from: Date, runAt: Date | null, catchUpMs: number): string {

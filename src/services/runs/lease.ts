@@ -6,6 +6,7 @@
 import type { HotWrites } from '../../db/client.js';
 import type { Task, TaskRun } from '../../db/models.js';
 import type { RunEnd, RunToExecute } from '../../db/run-writes.js';
+import { runFinished, type TaskEvent } from '../events/task-events.js';
 import type { RunDeps } from './deps.js';
 import { leaseMs } from './policy.js';
 
@@ -28,17 +29,18 @@ export interface TakenOver {
  * died (kill -9, a lost machine). A run with attempts left gets its next
  * attempt (same run id); one whose last attempt never reported ends TIMED_OUT.
  */
-export async function takeOverRuns({ db, clock, runs }: RunDeps, limit: number): Promise<TakenOver> {
-  return db.write(async (w) => {
+export async function takeOverRuns({ db, clock, runs, events }: RunDeps, limit: number): Promise<TakenOver> {
+  const { result, announced } = await db.write(async (w) => {
     const nowMs = clock.now();
     const now = new Date(nowMs);
     const result: TakenOver = { resumed: [], timedOut: 0 };
+    const announced: TaskEvent[] = [];
     // A few more than there is room for: ending a run whose attempts are used
     // up takes no slot, so a full dispatcher still releases their tasks.
     for (const { run, task } of await w.expiredRuns(now, limit + ENDS_WITHOUT_SLOT)) {
       const held = run.leaseUntil as Date;
       if (run.attempts >= runs.maxAttempts) {
-        const ended = await w.finishRun(run.id, held, {
+        const end: RunEnd = {
           outcome: 'TIMED_OUT',
           finishedAt: now,
           // Unknown: the attempts' times died with their dispatcher. From start to now bounds it.
@@ -46,9 +48,9 @@ export async function takeOverRuns({ db, clock, runs }: RunDeps, limit: number):
           attempts: run.attempts,
           httpStatus: null,
           error: 'The dispatcher making the last attempt stopped before it reported a result.',
-        });
-        if (ended) {
-          await releaseAfterRun(w, run.taskId, true, runs);
+        };
+        if (await w.finishRun(run.id, held, end)) {
+          announced.push(...(await releaseAfterRun(w, run, end, runs)).events);
           result.timedOut++;
         }
         continue;
@@ -59,24 +61,41 @@ export async function takeOverRuns({ db, clock, runs }: RunDeps, limit: number):
         result.resumed.push({ run: { ...run, leaseUntil: lease, attempts: run.attempts + 1 }, task });
       }
     }
-    return result;
+    return { result, announced };
   });
+  events.publish(announced);
+  return result;
 }
 
 /**
- * After a run ended: the task is released, and an ACTIVE task whose runs
- * failed RUN_FAILURES_TO_ERROR times in a row turns ERROR (it stops running
- * until resumeSchedule). The task after it.
+ * After a run ended (`finishRun` succeeded): the task is released, and an
+ * ACTIVE task whose runs failed RUN_FAILURES_TO_ERROR times in a row turns
+ * ERROR (it stops running until resumeSchedule). The task after it, and the
+ * events that announce it once committed.
  */
 async function releaseAfterRun(
   w: HotWrites,
-  taskId: string,
-  failed: boolean,
+  run: TaskRun,
+  end: RunEnd,
   runs: RunDeps['runs'],
-): Promise<Task | null> {
-  const task = await w.releaseTask(taskId, failed);
-  if (!task || !failed || task.status !== 'ACTIVE' || task.failureStreak < runs.failuresToError) return task;
-  return (await w.setTaskError(taskId)) ?? task;
+): Promise<{ task: Task | null; events: TaskEvent[] }> {
+  const failed = end.outcome !== 'SUCCEEDED';
+  const released = await w.releaseTask(run.taskId, failed);
+  // The task was deleted meanwhile: nobody is told of a run of a task they saw deleted.
+  if (!released) return { task: null, events: [] };
+  const ended = runFinished({ ...run, ...end, leaseUntil: null }, released);
+  if (!failed || released.status !== 'ACTIVE' || released.failureStreak < runs.failuresToError) {
+    return { task: released, events: [ended] };
+  }
+  const errored = await w.setTaskError(run.taskId);
+  if (!errored) return { task: released, events: [ended] };
+  return {
+    task: errored,
+    events: [
+      { ...ended, task: errored },
+      { kind: 'TaskChanged', accountId: errored.accountId, change: 'ERRORED', task: errored },
+    ],
+  };
 }
 
 /**
@@ -109,19 +128,25 @@ export async function endRun(deps: RunDeps, run: TaskRun, end: RunEnd): Promise<
  * written in id order, so two dispatchers' groups never deadlock on PostgreSQL.
  */
 export async function endRuns(
-  { db, runs }: RunDeps,
+  { db, runs, events }: RunDeps,
   ended: readonly { run: TaskRun; end: RunEnd }[],
 ): Promise<(Task | null)[]> {
   const order = ended.map((_, i) => i).sort((a, b) => (ended[a]!.run.taskId < ended[b]!.run.taskId ? -1 : 1));
-  return db.write(async (w) => {
+  const { tasks, announced } = await db.write(async (w) => {
     const tasks: (Task | null)[] = new Array(ended.length).fill(null);
+    const announced: TaskEvent[][] = new Array(ended.length).fill([]);
     for (const i of order) {
       const { run, end } = ended[i]!;
       if (!(await w.finishRun(run.id, run.leaseUntil as Date, end))) continue;
-      tasks[i] = await releaseAfterRun(w, run.taskId, end.outcome !== 'SUCCEEDED', runs);
+      const released = await releaseAfterRun(w, run, end, runs);
+      tasks[i] = released.task;
+      announced[i] = released.events;
     }
-    return tasks;
+    return { tasks, announced };
   });
+  // In the order the runs ended, not the order their rows were written.
+  events.publish(announced.flat());
+  return tasks;
 }
 
 /**
@@ -131,28 +156,30 @@ export async function endRuns(
  * inProgress for good. Runs still held (a live dispatcher elsewhere) are
  * left alone. How many were ended.
  */
-export async function abandonOrphanedRuns({ db, clock, runs }: RunDeps): Promise<number> {
+export async function abandonOrphanedRuns({ db, clock, runs, events }: RunDeps): Promise<number> {
   let total = 0;
   for (;;) {
-    const ended = await db.write(async (w) => {
+    const { ended, announced } = await db.write(async (w) => {
       const now = new Date(clock.now());
-      let n = 0;
+      let ended = 0;
+      const announced: TaskEvent[] = [];
       for (const { run } of await w.expiredRuns(now, 100)) {
-        const finished = await w.finishRun(run.id, run.leaseUntil as Date, {
+        const end: RunEnd = {
           outcome: 'FAILED',
           finishedAt: now,
           durationMs: run.durationMs,
           attempts: run.attempts,
           httpStatus: null,
           error: 'Not run: this deployment has no executor (EXECUTOR_URL is not set).',
-        });
-        if (finished) {
-          await releaseAfterRun(w, run.taskId, true, runs);
-          n++;
+        };
+        if (await w.finishRun(run.id, run.leaseUntil as Date, end)) {
+          announced.push(...(await releaseAfterRun(w, run, end, runs)).events);
+          ended++;
         }
       }
-      return n;
+      return { ended, announced };
     });
+    events.publish(announced);
     total += ended;
     if (ended < 100) return total;
   }

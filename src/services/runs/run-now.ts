@@ -52,5 +52,6 @@ export async function runTask(session: Session, id: string): Promise<RunStarted>
   }
   if (local) runner?.execute({ run: started.run, task: { api: started.task.api, query: started.task.query } });
   session.tasks(account.id).clear(id).prime(id, started.task);
+  session.deps.events.publish([{ kind: 'RunStarted', accountId: account.id, ...started }]);
   return started;
 }

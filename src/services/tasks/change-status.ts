@@ -1,6 +1,7 @@
 import type { ScheduleStatus, Task } from '../../db/models.js';
 import { admit, WRITE } from '../access.js';
 import { NotFoundError } from '../errors.js';
+import type { TaskChange } from '../events/task-events.js';
 import { idProblem, validateId } from '../input-limits.js';
 import { consumeQuota } from '../quota.js';
 import type { Session } from '../session.js';
@@ -16,6 +17,8 @@ export interface StatusChanged {
 }
 
 const MAX_ATTEMPTS = 3;
+
+const ANNOUNCED: Record<StatusChange, TaskChange> = { cancel: 'CANCELLED', pause: 'PAUSED', resume: 'RESUMED' };
 
 /**
  * Moves a schedule along the lifecycle (see TRANSITIONS). Checks in order:
@@ -50,5 +53,8 @@ export async function changeStatus(session: Session, change: StatusChange, id: s
     }
   });
   session.tasks(account.id).clear(id).prime(id, result.task);
+  session.deps.events.publish([
+    { kind: 'TaskChanged', accountId: account.id, change: ANNOUNCED[change], task: result.task },
+  ]);
   return result;
 }

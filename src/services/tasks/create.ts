@@ -44,5 +44,6 @@ export async function createTask(session: Session, input: CreateTaskInput): Prom
     return w.insertTask({ ...data, createdAt: new Date(now), nextRunAt: nextRunAfter(schedule, now) });
   });
   session.tasks(account.id).prime(task.id, task);
+  session.deps.events.publish([{ kind: 'TaskChanged', accountId: account.id, change: 'CREATED', task }]);
   return task;
 }

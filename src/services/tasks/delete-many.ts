@@ -14,7 +14,7 @@ import { taskInProgress } from './status.js';
 export { MAX_BATCH };
 
 export interface TaskDeleted {
-  deletedId: string;
+  taskId: string;
 }
 
 export type DeleteOutcome = TaskDeleted | NotFoundError | InvalidStatusError | BatchAbortedError;
@@ -82,11 +82,14 @@ export async function deleteTasks(
         }
         return {
           deletedIds: deletable,
-          results: unique.map((id) => ({ id, outcome: failures.get(id) ?? { deletedId: id } })),
+          results: unique.map((id) => ({ id, outcome: failures.get(id) ?? { taskId: id } })),
         };
       });
       const loader = session.tasks(account.id);
       for (const id of result.deletedIds) loader.clear(id);
+      session.deps.events.publish(
+        result.deletedIds.map((taskId) => ({ kind: 'TaskDeleted', accountId: account.id, taskId })),
+      );
       return result;
     } catch (e) {
       if (!(e instanceof RowsChanged) || attempt === MAX_ATTEMPTS) throw e;

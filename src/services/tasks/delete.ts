@@ -22,5 +22,6 @@ export async function deleteTask(session: Session, id: string): Promise<{ delete
     throw task ? taskInProgress(id, task.status) : new NotFoundError(id);
   });
   session.tasks(account.id).clear(id);
+  session.deps.events.publish([{ kind: 'TaskDeleted', accountId: account.id, taskId: id }]);
   return { deletedId: id };
 }

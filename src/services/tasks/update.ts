@@ -138,5 +138,8 @@ export async function updateTask(
     result = { task: e.task, changed: false };
   }
   session.tasks(account.id).clear(id).prime(id, result.task);
+  if (result.changed) {
+    session.deps.events.publish([{ kind: 'TaskChanged', accountId: account.id, change: 'UPDATED', task: result.task }]);
+  }
   return result;
 }
