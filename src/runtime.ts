@@ -5,6 +5,7 @@ import type { Config } from './config.js';
 import { type Database, openDatabase } from './db/client.js';
 import { migrateDatabase } from './db/migrate.js';
 import { Dispatcher } from './dispatcher/dispatcher.js';
+import { createWebSocketDoor, type WebSocketDoor } from './http/websocket.js';
 import type { Logger } from './logger.js';
 import { type Clock, systemClock } from './services/clock.js';
 import { seedDemo } from './services/demo.js';
@@ -20,6 +21,8 @@ import { planMissingRuns } from './services/tasks/plan-missing.js';
 
 export interface Runtime {
   app: App;
+  /** GraphQL over WebSocket: the HTTP server hands it upgrade requests. */
+  webSocket: WebSocketDoor;
   deps: Deps;
   /** The demo account's key when this start created it. */
   demo: { apiKey: string; accountId: string } | null;
@@ -27,7 +30,8 @@ export interface Runtime {
   dispatcher: Dispatcher | undefined;
   /**
    * From now on /ready answers 503, so load balancers stop sending requests,
-   * and the dispatcher claims nothing more.
+   * the dispatcher claims nothing more, and every subscription ends (its
+   * client sees completion) and none is admitted.
    */
   drain(): void;
   /** Waits for runs in flight (bounded by the executor timeout), then closes everything. */
@@ -106,18 +110,22 @@ export async function createRuntime(config: Config, logger: Logger, options: Run
       return true;
     },
   });
+  const webSocket = createWebSocketDoor(app, logger);
   return {
     app,
+    webSocket,
     deps,
     demo,
     dispatcher,
     drain: () => {
       draining = true;
       stopped ??= dispatcher?.stop();
+      deps.subscriptions.endAll();
     },
     close: async () => {
       stopped ??= dispatcher?.stop();
-      await stopped;
+      deps.subscriptions.endAll();
+      await Promise.all([stopped, webSocket.close()]);
       await Promise.all([deps.rateLimiter.close(), events.close()]);
       await db.close();
     },

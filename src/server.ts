@@ -24,6 +24,15 @@ const starting: RequestListener = (req, res) => {
   res.writeHead(up ? 200 : 503, up ? {} : { 'retry-after': '1' }).end();
 };
 const server = createServer(starting);
+// GraphQL over WebSocket, once the runtime is ready.
+server.on('upgrade', (req, socket, head) => {
+  if (!runtime || stopping) {
+    socket.on('error', () => {});
+    socket.end('HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    return;
+  }
+  runtime.webSocket.handleUpgrade(req, socket, head);
+});
 
 /** Binds the port, or says in one line why it cannot. */
 function listen(server: Server, { port, host }: Config): Promise<void> {
@@ -85,10 +94,18 @@ async function shutdown(signal: string) {
     logger.warn(`did not stop in ${limitMs / 1000}s (in-flight requests, runs or start-up); exiting`);
     void flushAndExit(logger, 1);
   }, limitMs).unref();
+  // Ends every subscription: SSE responses and WebSocket operations complete.
   runtime?.drain();
   // Stop accepting; close idle keep-alive sockets; busy ones close after their response.
   const closed = new Promise((resolve) => server.close(resolve));
   server.closeIdleConnections();
+  if (runtime) {
+    // Time for the completions to be written before the sockets close.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await runtime.webSocket.close();
+    // The connections of ended SSE responses are idle now.
+    server.closeIdleConnections();
+  }
   await closed;
   // Signalled while starting: let the start finish, then close what it opened.
   await (runtime ?? (await startingRuntime.catch(() => undefined)))?.close();

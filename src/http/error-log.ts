@@ -104,23 +104,43 @@ export function yogaLogger(logger: Logger) {
 }
 
 export function useErrorLog(logger: Logger): Plugin {
+  /** Logs each unexpected error of a result once, and masks it. */
+  function maskUnexpected(
+    contextValue: unknown,
+    result: ExecutionResult,
+    setResult: (result: ExecutionResult) => void,
+  ): void {
+    if (!result.errors?.length) return;
+    const request = (contextValue as { request?: Request }).request;
+    let masked = false;
+    const errors = result.errors.map((error) => {
+      if (isOriginalGraphQLError(error)) return error;
+      masked = true;
+      logger.error(
+        { err: error.originalError ?? error, requestId: requestIdOf(request), path: error.path },
+        'unexpected error (masked)',
+      );
+      return maskError(error, MASKED_MESSAGE, false) as GraphQLError;
+    });
+    if (masked) setResult({ ...result, errors });
+  }
   return {
     onExecute({ args }) {
       return {
         onExecuteDone({ result, setResult }) {
-          if (isAsyncIterable(result) || !result.errors?.length) return;
-          const request = (args.contextValue as { request?: Request }).request;
-          let masked = false;
-          const errors = result.errors.map((error) => {
-            if (isOriginalGraphQLError(error)) return error;
-            masked = true;
-            logger.error(
-              { err: error.originalError ?? error, requestId: requestIdOf(request), path: error.path },
-              'unexpected error (masked)',
-            );
-            return maskError(error, MASKED_MESSAGE, false) as GraphQLError;
-          });
-          if (masked) setResult({ ...result, errors });
+          if (!isAsyncIterable(result)) maskUnexpected(args.contextValue, result, setResult);
+        },
+      };
+    },
+    // A subscription: its refusal, and each event (an event's nested field may fail).
+    onSubscribe({ args }) {
+      return {
+        onSubscribeResult({ result, setResult }) {
+          if (!isAsyncIterable(result)) {
+            maskUnexpected(args.contextValue, result, setResult);
+            return;
+          }
+          return { onNext: ({ result, setResult }) => maskUnexpected(args.contextValue, result, setResult) };
         },
       };
     },

@@ -125,30 +125,46 @@ function namesNextRuns(document: DocumentNode): boolean {
   return known;
 }
 
+/** The budget's refusal for a request over it, or null. */
+function overBudget(args: {
+  document: DocumentNode;
+  operationName?: string | null;
+  variableValues?: unknown;
+}): GraphQLError | null {
+  // Parsed documents are cached by yoga, so almost every request stops here.
+  if (!namesNextRuns(args.document)) return null;
+  const variables = (args.variableValues ?? {}) as Record<string, unknown>;
+  try {
+    const bound = requestUpperBound(args.document, args.operationName, variables);
+    if (bound.plannedRuns > MAX_PLANNED_RUNS_PER_REQUEST) {
+      throw refuse(
+        `This request could plan ${bound.plannedRuns} runs; at most ${MAX_PLANNED_RUNS_PER_REQUEST} per request ` +
+          '(each nextRuns count times the tasks it is asked for). Ask for fewer.',
+      );
+    }
+    if (bound.historyRows > MAX_RUN_HISTORY_PER_REQUEST) {
+      throw refuse(
+        `This request could read ${bound.historyRows} runs of history; at most ${MAX_RUN_HISTORY_PER_REQUEST} ` +
+          'per request (each runHistory first times the tasks it is asked for). Ask for fewer.',
+      );
+    }
+    return null;
+  } catch (e) {
+    if (!(e instanceof GraphQLError)) throw e;
+    return e;
+  }
+}
+
 export function usePlannedRunsBudget(): Plugin {
   return {
     onExecute({ args, setResultAndStopExecution }) {
-      // Parsed documents are cached by yoga, so almost every request stops here.
-      if (!namesNextRuns(args.document)) return;
-      const variables = (args.variableValues ?? {}) as Record<string, unknown>;
-      try {
-        const bound = requestUpperBound(args.document, args.operationName, variables);
-        if (bound.plannedRuns > MAX_PLANNED_RUNS_PER_REQUEST) {
-          throw refuse(
-            `This request could plan ${bound.plannedRuns} runs; at most ${MAX_PLANNED_RUNS_PER_REQUEST} per request ` +
-              '(each nextRuns count times the tasks it is asked for). Ask for fewer.',
-          );
-        }
-        if (bound.historyRows > MAX_RUN_HISTORY_PER_REQUEST) {
-          throw refuse(
-            `This request could read ${bound.historyRows} runs of history; at most ${MAX_RUN_HISTORY_PER_REQUEST} ` +
-              'per request (each runHistory first times the tasks it is asked for). Ask for fewer.',
-          );
-        }
-      } catch (e) {
-        if (!(e instanceof GraphQLError)) throw e;
-        setResultAndStopExecution({ errors: [e] });
-      }
+      const refused = overBudget(args);
+      if (refused) setResultAndStopExecution({ errors: [refused] });
+    },
+    // A subscription's selection is executed for every event: bounded the same way.
+    onSubscribe({ args, setResultAndStopExecution }) {
+      const refused = overBudget(args);
+      if (refused) setResultAndStopExecution({ errors: [refused] });
     },
   };
 }

@@ -1,23 +1,33 @@
 // The app behind a real socket on 127.0.0.1, for tests that need HTTP as a
 // client sends it (real clients, concurrency, raw bytes).
-import { createServer, type RequestListener } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 
 export interface Listening {
   /** http://127.0.0.1:<port> */
   origin: string;
   /** The GraphQL endpoint: `${origin}/graphql`. */
   url: string;
+  /** The same endpoint for WebSocket clients: `ws://…/graphql`. */
+  wsUrl: string;
   close(): Promise<void>;
 }
 
-export async function listen(handler: RequestListener): Promise<Listening> {
+/** What takes HTTP upgrades (the WebSocket door, src/http/websocket.ts). */
+export interface Upgrades {
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void;
+}
+
+export async function listen(handler: RequestListener, upgrades?: Upgrades): Promise<Listening> {
   const server = createServer(handler);
+  if (upgrades) server.on('upgrade', (req, socket, head) => upgrades.handleUpgrade(req, socket, head));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     origin,
     url: `${origin}/graphql`,
+    wsUrl: `${origin.replace('http', 'ws')}/graphql`,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
