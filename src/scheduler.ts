@@ -19,6 +19,11 @@ const runtime = await createRuntime({ ...config, runs: { ...config.runs, dispatc
     return flushAndExit(logger, 1);
   },
 );
+if (!config.redisUrl) {
+  logger.warn(
+    'no REDIS_URL: subscribers of the API instances will not hear of the runs made here (set the same REDIS_URL as theirs)',
+  );
+}
 logger.info('scheduler running');
 
 let stopping = false;

@@ -49,6 +49,8 @@ export async function subscribeTaskEvents(
       const problem = idProblem(id);
       if (problem) throw new ValidationError('ids', `ids[${i}] ${problem}.`);
     }
+    // Stopping: answered as if it had ended at once (clients reconnect, to another instance).
+    if (subscriptions.closing) return ended();
     if (!subscriptions.tryOpen(accountId, limits.subscriptionsPerAccount)) {
       const max = limits.subscriptionsPerAccount;
       throw new RateLimitedError(
@@ -102,5 +104,11 @@ export async function subscribeTaskEvents(
 function refused(error: SubscriptionError): AsyncIterableIterator<SubscriptionItem> {
   const stream = new EventStream<SubscriptionItem>(1, () => {});
   stream.end(error);
+  return stream;
+}
+
+function ended(): AsyncIterableIterator<SubscriptionItem> {
+  const stream = new EventStream<SubscriptionItem>(0, () => {});
+  stream.end();
   return stream;
 }

@@ -10,10 +10,15 @@ export class Subscriptions {
   readonly #open = new Set<Endable>();
   #closing = false;
 
-  /** Counts a new subscription of the account; false when it already has `max` here (or the instance is stopping). */
+  /** The instance is stopping: no subscription is admitted. */
+  get closing(): boolean {
+    return this.#closing;
+  }
+
+  /** Counts a new subscription of the account; false when it already has `max` here. */
   tryOpen(accountId: string, max: number): boolean {
     const open = this.#perAccount.get(accountId) ?? 0;
-    if (this.#closing || open >= max) return false;
+    if (open >= max) return false;
     this.#perAccount.set(accountId, open + 1);
     return true;
   }
