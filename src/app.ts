@@ -13,6 +13,7 @@ import { MAX_BODY_BYTES, useQueryLimits } from './http/limits.js';
 import { usePlannedRunsBudget } from './http/planned-runs-budget.js';
 import { useRateLimitHeaders } from './http/rate-limit-headers.js';
 import { useReadiness } from './http/readiness.js';
+import { useSubscriptionTransport } from './http/subscription-transport.js';
 import type { Logger } from './logger.js';
 import type { GraphQLContext } from './schema/builder.js';
 import { schema } from './schema/index.js';
@@ -87,6 +88,7 @@ export function createApp({
       // After armor, whose token limit replaces the parse function outright.
       useDocumentGuards(),
       usePlannedRunsBudget(),
+      useSubscriptionTransport(),
       useStrictJsonBody(),
       useRateLimitHeaders(sessions),
       useVaryOrigin(corsOrigins),

@@ -11,6 +11,6 @@ export function createContext(deps: Deps, sessions: SessionsByRequest) {
   return ({ request }: { request: Request }): GraphQLContext => {
     const session = new Session(deps, apiKeyFrom(request));
     sessions.set(request, session);
-    return { session };
+    return { session, request };
   };
 }

@@ -12,6 +12,7 @@ import { WebSocketServer } from 'ws';
 import type { App } from '../app.js';
 import type { Logger } from '../logger.js';
 import { MAX_BODY_BYTES } from './limits.js';
+import { markWebSocketRequest } from './subscription-transport.js';
 
 /** Ping frames keep idle connections open through proxies (and find dead peers). */
 const KEEP_ALIVE_MS = 12_000;
@@ -77,6 +78,7 @@ export function createWebSocketDoor(app: App, logger: Logger): WebSocketDoor {
           method: 'POST',
           headers: credentialHeaders(ctx.connectionParams, ctx.extra.request),
         });
+        markWebSocketRequest(request);
         const { schema, execute, subscribe, contextFactory, parse, validate } = app.getEnveloped({
           ...ctx,
           request,

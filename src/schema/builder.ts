@@ -7,6 +7,8 @@ import type { Session } from '../services/session.js';
 
 export interface GraphQLContext {
   session: Session;
+  /** The HTTP request (over WebSocket, one standing for the operation); its signal aborts when the client leaves. */
+  request: Request;
 }
 
 export const builder = new SchemaBuilder<{

@@ -121,7 +121,7 @@ builder.subscriptionField('taskEvents', (t) =>
         description: `Only events of these tasks (at most ${MAX_SUBSCRIBED_IDS}); omit for every task of the account.`,
       }),
     },
-    subscribe: (_, { ids }, { session }) => subscribeTaskEvents(session, ids),
+    subscribe: (_, { ids }, { session, request }) => subscribeTaskEvents(session, ids, request.signal),
     resolve: (item, _, { session }) => {
       // graphql-js treats a returned Error as a thrown one: wrap it as the errors plugin does for its unions.
       if (item instanceof AppError) return wrapOrThrow(item, ENDING_ERRORS, undefined) as typeof item;

@@ -34,6 +34,8 @@ export type SubscriptionItem = TaskEvent | SubscriptionError;
 export async function subscribeTaskEvents(
   session: Session,
   ids: readonly string[] | null | undefined,
+  /** Aborted when the client has gone (a transport may never call the stream's return() then). */
+  signal?: AbortSignal,
 ): Promise<AsyncIterableIterator<SubscriptionItem>> {
   const { events, subscriptions, limits } = session.deps;
   let accountId: string;
@@ -69,12 +71,15 @@ export async function subscribeTaskEvents(
   const only = ids && ids.length > 0 ? new Set(ids) : null;
   let stopListening: (() => void) | undefined;
   let recheck: NodeJS.Timeout | undefined;
+  const leave = () => stream.return();
   const stream = new EventStream<SubscriptionItem>(MAX_QUEUED_EVENTS, () => {
     clearInterval(recheck);
     stopListening?.();
+    signal?.removeEventListener('abort', leave);
     subscriptions.closed(accountId, stream);
   });
   subscriptions.track(stream);
+  signal?.addEventListener('abort', leave, { once: true });
   try {
     stopListening = await events.subscribe(accountId, (event) => {
       if (!only || only.has(taskIdOf(event))) stream.push(event);
@@ -84,6 +89,7 @@ export async function subscribeTaskEvents(
     throw e;
   }
   // Ended while the bus was subscribing (the client left, the server stops).
+  if (signal?.aborted) void stream.return();
   if (stream.ended) {
     stopListening();
     return stream;

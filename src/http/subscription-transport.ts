@@ -1,0 +1,50 @@
+// A subscription asked for over plain HTTP (no Accept that streams) would get
+// yoga's bare 406 only after its subscribe ran, and yoga would never end the
+// stream it opened: the rate-limit unit, the per-account slot and the bus
+// listener would stay taken. Refused here, before anything runs, with a clear
+// message (still 406).
+import { GraphQLError } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+
+/** Response types yoga streams a subscription in (GraphQL over SSE; incremental multipart). */
+const STREAMING = ['text/event-stream', 'multipart/mixed'];
+
+/** Requests that stand for a WebSocket operation (src/http/websocket.ts): they stream by nature. */
+const viaWebSocket = new WeakSet<Request>();
+
+export function markWebSocketRequest(request: Request): void {
+  viaWebSocket.add(request);
+}
+
+/** Whether yoga would pick a streaming result processor for this Accept (its rules: wildcards, utf-8 only). */
+function acceptsStream(request: Request): boolean {
+  const accept = (request.headers.get('accept') || '*/*').replace(/\s/g, '').toLowerCase();
+  return accept.split(',').some((entry) => {
+    const [type = '', ...params] = entry.split(';');
+    const charset = params.find((p) => p.startsWith('charset='));
+    if (charset && charset !== 'charset=utf-8') return false;
+    const [pre, suf] = type.split('/');
+    return STREAMING.some((streaming) => {
+      const [sPre, sSuf] = streaming.split('/');
+      return (pre === '*' || pre === sPre) && (suf === '*' || suf === sSuf);
+    });
+  });
+}
+
+export function useSubscriptionTransport(): Plugin {
+  return {
+    onSubscribe({ args, setResultAndStopExecution }) {
+      const request = (args.contextValue as { request?: Request }).request;
+      if (!request || viaWebSocket.has(request) || acceptsStream(request)) return;
+      setResultAndStopExecution({
+        errors: [
+          new GraphQLError(
+            'A subscription streams its events: ask with Accept: text/event-stream (GraphQL over SSE), ' +
+              'or subscribe over a WebSocket (graphql-ws) on /graphql.',
+            { extensions: { code: 'NOT_ACCEPTABLE', http: { status: 406 } } },
+          ),
+        ],
+      });
+    },
+  };
+}
