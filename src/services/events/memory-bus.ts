@@ -8,11 +8,13 @@ export class Listeners {
 
   /** Adds a listener; true when it is the account's first. */
   add(accountId: string, listener: TaskEventListener): boolean {
-    let set = this.#byAccount.get(accountId);
-    const first = !set;
-    if (!set) this.#byAccount.set(accountId, (set = new Set()));
-    set.add(listener);
-    return first;
+    const set = this.#byAccount.get(accountId);
+    if (set) {
+      set.add(listener);
+      return false;
+    }
+    this.#byAccount.set(accountId, new Set([listener]));
+    return true;
   }
 
   /** Removes a listener; true when it was the account's last. */

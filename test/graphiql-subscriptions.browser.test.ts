@@ -1,0 +1,146 @@
+// GraphiQL runs a subscription in a real browser (Debian's chromium driven by
+// playwright-core, every other host blocked). yoga's GraphiQL (4.5, protocol
+// GRAPHQL_SSE on its own endpoint by default) sends it as GraphQL over SSE:
+// GET /graphql?query=…&operationName=… with Accept: text/event-stream and the
+// headers of its headers editor (here the demo key). So it needs no WebSocket
+// (this server has none). A change made by another client (a plain fetch)
+// appears in its result pane.
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { type Browser, chromium, type Request } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config.js';
+import { createLogger } from '../src/logger.js';
+import { createRuntime, type Runtime } from '../src/runtime.js';
+import { DEMO_TASK_IDS } from '../src/services/demo.js';
+import { type Listening, listen } from './helpers/socket.js';
+import { until } from './helpers/until.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ARTIFACTS = new URL('../test-results/', import.meta.url);
+
+let dir: string;
+let runtime: Runtime;
+let server: Listening | undefined;
+let origin: string;
+let browser: Browser;
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `No browser at ${CHROMIUM}: the GraphiQL test cannot run. Install Debian's chromium (apt-get install chromium; .ci/run does) or set CHROMIUM_PATH.`,
+    );
+  }
+  dir = await mkdtemp(path.join(tmpdir(), 'graphiql-subscriptions-'));
+  const config = loadConfig({ NODE_ENV: 'development', DATABASE_URL: `file:${path.join(dir, 'app.db')}` });
+  runtime = await createRuntime(config, createLogger('silent'));
+  // HTTP only: no WebSocket door, so a subscription that works went over SSE.
+  server = await listen(runtime.app);
+  origin = server.origin;
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+});
+
+afterAll(async () => {
+  // The page's event stream would hold the server open: end every stream first.
+  runtime?.deps.subscriptions.endAll();
+  await browser?.close();
+  await server?.close();
+  await runtime?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+const SUBSCRIPTION =
+  'subscription Live { taskEvents { __typename ... on TaskChanged { change task { id name status } } ... on Error { code message } } }';
+
+describe('GraphiQL', () => {
+  it('runs a subscription over SSE with the headers editor’s key and shows an event another client caused', async () => {
+    const { apiKey, accountId } = runtime.demo!;
+    const taskId = DEMO_TASK_IDS[0]; // "Monthly screenshot", ACTIVE
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    const blocked: string[] = [];
+    await page.route('**/*', (route) => {
+      const url = route.request().url();
+      if (url.startsWith(origin) || url.startsWith('blob:') || url.startsWith('data:')) return route.continue();
+      blocked.push(url);
+      return route.abort();
+    });
+    const pageErrors: string[] = [];
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    const subscribes: Request[] = [];
+    page.on('request', (r) => {
+      const url = new URL(r.url());
+      if (url.origin === origin && url.pathname === '/graphql' && url.searchParams.get('operationName') === 'Live') {
+        subscribes.push(r);
+      }
+    });
+
+    await page.goto(`${origin}/graphql`);
+    const run = page.locator('.graphiql-execute-button');
+    await run.waitFor({ state: 'visible', timeout: 20_000 });
+
+    // Replace the example query with the subscription, as a person types it.
+    const editor = page.locator('.graphiql-query-editor .monaco-editor').first();
+    await editor.click();
+    await page.keyboard.press('ControlOrMeta+A');
+    await page.keyboard.press('Delete');
+    await page.keyboard.insertText(SUBSCRIPTION);
+    const queryText = async () => (await editor.locator('.view-lines').innerText()).replace(/\s+/g, ' ');
+    await expect.poll(queryText).toBe(SUBSCRIPTION);
+    await run.click();
+
+    // Live on the server: a change made now reaches it.
+    await until('the subscription to be live', () => runtime.deps.events.listenerCount(accountId) === 1, 20_000);
+    const [request] = subscribes;
+    expect(subscribes).toHaveLength(1);
+    const headers = await request!.allHeaders();
+    // GraphQL over SSE's GET form: the document in the query string.
+    expect(request!.method()).toBe('GET');
+    expect(new URL(request!.url()).searchParams.get('query')).toContain('taskEvents');
+    expect(headers.accept).toContain('text/event-stream');
+    expect(headers['x-access-key']).toBe(apiKey);
+    const response = await request!.response();
+    expect(response?.status()).toBe(200);
+    expect(response?.headers()['content-type']).toMatch(/^text\/event-stream/);
+
+    // Another client pauses a task.
+    const paused = await fetch(`${origin}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-access-key': apiKey },
+      body: JSON.stringify({
+        query: 'mutation($id: ID!) { pauseSchedule(id: $id) { __typename } }',
+        variables: { id: taskId },
+      }),
+    });
+    expect(await paused.json()).toEqual({ data: { pauseSchedule: { __typename: 'PauseScheduleSuccess' } } });
+
+    // Monaco renders spaces as no-break spaces; compare normalised text.
+    const result = async () => (await page.locator('.graphiql-response').innerText()).replace(/\s+/g, ' ');
+    await expect.poll(result, { timeout: 20_000 }).toContain('"change": "PAUSED"');
+    const text = await result();
+    expect(text).toContain('"__typename": "TaskChanged"');
+    expect(text).toContain(`"id": "${taskId}"`);
+    expect(text).toContain('"name": "Monthly screenshot"');
+    expect(text).toContain('"status": "PAUSED"');
+
+    await mkdir(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: new URL('graphiql-subscription.png', ARTIFACTS).pathname, fullPage: true });
+    expect(pageErrors).toEqual([]);
+    expect(blocked).toEqual([]);
+    await page.close();
+    await until('the stream to close when the page does', () => runtime.deps.events.listenerCount(accountId) === 0);
+  });
+});
