@@ -92,8 +92,12 @@ builder.objectType(RateLimitedError, {
     retryAfterSeconds: t.exposeInt('retryAfterSeconds', {
       description: 'Seconds until the next operation will be admitted.',
     }),
-    limit: t.exposeInt('limit', { description: 'Operations allowed in any window.' }),
-    windowSeconds: t.exposeInt('windowSeconds', { description: 'Length of the rolling window.' }),
+    limit: t.exposeInt('limit', {
+      description: 'Operations allowed in any window (for taskEvents: subscriptions open at once).',
+    }),
+    windowSeconds: t.exposeInt('windowSeconds', {
+      description: 'Length of the rolling window; 0 for the cap on open subscriptions (taskEvents), which has none.',
+    }),
     scope: t.field({ type: RateLimitScopeEnum, description: 'Which limit refused.', resolve: (e) => e.scope }),
   }),
 });

@@ -113,7 +113,8 @@ builder.subscriptionField('taskEvents', (t) =>
       `(at most ${MAX_SUBSCRIBED_IDS}). Checked like a read (Unauthorized → PaymentRequired → RateLimited), then the ids ` +
       '(ValidationError); at most SUBSCRIPTIONS_PER_ACCOUNT (default 20) open at once per account on one server ' +
       '(more: RateLimited, scope ACCOUNT, windowSeconds 0). A refused subscription yields its error and ends. The key and ' +
-      'plan are checked again every 30 seconds: a revoked key (Unauthorized) or a lapsed plan (PaymentRequired) ends it. ' +
+      'plan are checked again every SUBSCRIPTION_RECHECK_SECONDS (default 30, at most 60): a revoked key (Unauthorized) ' +
+      'or a lapsed plan (PaymentRequired) ends it. ' +
       'Delivery is at most once (nothing is replayed after a reconnect: refetch what you show).',
     args: {
       ids: t.arg.idList({
