@@ -110,7 +110,7 @@ export async function createRuntime(config: Config, logger: Logger, options: Run
       return true;
     },
   });
-  const webSocket = createWebSocketDoor(app, logger);
+  const webSocket = createWebSocketDoor(app, logger, { corsOrigins: config.corsOrigins });
   return {
     app,
     webSocket,

@@ -14,7 +14,7 @@ import { isAsyncIterable, maskError, type Plugin } from 'graphql-yoga';
 import type { Logger } from '../logger.js';
 import { quote } from '../services/quote.js';
 
-const MASKED_MESSAGE = 'Unexpected error.';
+export const MASKED_MESSAGE = 'Unexpected error.';
 /** A quoted string longer than this in a message is client input: cut to a prefix. */
 const LONG = 40;
 /** No message is longer (ours are under 200 characters). */
@@ -69,7 +69,7 @@ function isOriginalGraphQLError(error: unknown): boolean {
 }
 
 /** The same error with a shortened message (itself when short already). */
-function shortened(error: GraphQLError): GraphQLError {
+export function shortened(error: GraphQLError): GraphQLError {
   const message = shortMessage(error.message);
   if (message === error.message) return error;
   return new GraphQLError(message, {

@@ -20,7 +20,9 @@ import {
 import type { Plugin } from 'graphql-yoga';
 import {
   MAX_PLANNED_RUNS,
+  MAX_PLANNED_RUNS_PER_EVENT,
   MAX_PLANNED_RUNS_PER_REQUEST,
+  MAX_RUN_HISTORY_PER_EVENT,
   MAX_RUN_HISTORY_PER_REQUEST,
 } from '../services/input-limits.js';
 import { DEFAULT_RUNS_PAGE, MAX_RUNS_PAGE } from '../services/runs/history.js';
@@ -125,27 +127,44 @@ function namesNextRuns(document: DocumentNode): boolean {
   return known;
 }
 
+interface Budget {
+  plannedRuns: number;
+  historyRows: number;
+  /** What the request is, in the refusal's words. */
+  what: string;
+}
+
+const REQUEST: Budget = {
+  plannedRuns: MAX_PLANNED_RUNS_PER_REQUEST,
+  historyRows: MAX_RUN_HISTORY_PER_REQUEST,
+  what: 'per request',
+};
+const EVENT: Budget = {
+  plannedRuns: MAX_PLANNED_RUNS_PER_EVENT,
+  historyRows: MAX_RUN_HISTORY_PER_EVENT,
+  what: 'per event of a subscription (its selection runs for every event)',
+};
+
 /** The budget's refusal for a request over it, or null. */
-function overBudget(args: {
-  document: DocumentNode;
-  operationName?: string | null;
-  variableValues?: unknown;
-}): GraphQLError | null {
+function overBudget(
+  args: { document: DocumentNode; operationName?: string | null; variableValues?: unknown },
+  budget: Budget,
+): GraphQLError | null {
   // Parsed documents are cached by yoga, so almost every request stops here.
   if (!namesNextRuns(args.document)) return null;
   const variables = (args.variableValues ?? {}) as Record<string, unknown>;
   try {
     const bound = requestUpperBound(args.document, args.operationName, variables);
-    if (bound.plannedRuns > MAX_PLANNED_RUNS_PER_REQUEST) {
+    if (bound.plannedRuns > budget.plannedRuns) {
       throw refuse(
-        `This request could plan ${bound.plannedRuns} runs; at most ${MAX_PLANNED_RUNS_PER_REQUEST} per request ` +
+        `This request could plan ${bound.plannedRuns} runs; at most ${budget.plannedRuns} ${budget.what} ` +
           '(each nextRuns count times the tasks it is asked for). Ask for fewer.',
       );
     }
-    if (bound.historyRows > MAX_RUN_HISTORY_PER_REQUEST) {
+    if (bound.historyRows > budget.historyRows) {
       throw refuse(
-        `This request could read ${bound.historyRows} runs of history; at most ${MAX_RUN_HISTORY_PER_REQUEST} ` +
-          'per request (each runHistory first times the tasks it is asked for). Ask for fewer.',
+        `This request could read ${bound.historyRows} runs of history; at most ${budget.historyRows} ${budget.what} ` +
+          '(each runHistory first times the tasks it is asked for). Ask for fewer.',
       );
     }
     return null;
@@ -158,12 +177,12 @@ function overBudget(args: {
 export function usePlannedRunsBudget(): Plugin {
   return {
     onExecute({ args, setResultAndStopExecution }) {
-      const refused = overBudget(args);
+      const refused = overBudget(args, REQUEST);
       if (refused) setResultAndStopExecution({ errors: [refused] });
     },
     // A subscription's selection is executed for every event: bounded the same way.
     onSubscribe({ args, setResultAndStopExecution }) {
-      const refused = overBudget(args);
+      const refused = overBudget(args, EVENT);
       if (refused) setResultAndStopExecution({ errors: [refused] });
     },
   };

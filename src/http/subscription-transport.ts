@@ -6,8 +6,11 @@
 import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 
-/** Response types yoga streams a subscription in (GraphQL over SSE; incremental multipart). */
-const STREAMING = ['text/event-stream', 'multipart/mixed'];
+/**
+ * The response type yoga streams a subscription in (GraphQL over SSE). Not
+ * multipart/mixed: yoga answers a subscription asked for in it with a 406 too.
+ */
+const STREAMING = ['text/event-stream'];
 
 /** Requests that stand for a WebSocket operation (src/http/websocket.ts): they stream by nature. */
 const viaWebSocket = new WeakSet<Request>();

@@ -3,7 +3,7 @@
 import { GraphQLError } from 'graphql';
 import type { TaskRun as TaskRunRow } from '../db/models.js';
 import { ValidationError } from '../services/errors.js';
-import { MAX_CURSOR_LENGTH, MAX_RUN_HISTORY_PER_REQUEST } from '../services/input-limits.js';
+import { MAX_CURSOR_LENGTH, MAX_RUN_HISTORY_PER_EVENT, MAX_RUN_HISTORY_PER_REQUEST } from '../services/input-limits.js';
 import { lastRun, MAX_RUNS_PAGE, runHistory } from '../services/runs/history.js';
 import { builder } from './builder.js';
 import { connectionOf } from './connection.js';
@@ -78,7 +78,8 @@ builder.objectFields(Task, (t) => ({
     description:
       `Its runs, newest scheduled time first (SKIPPED ones included), kept for RUN_RETENTION_DAYS (30 by default). ` +
       'Costs one query per task: ask for it on one task, not on a long list. At most ' +
-      `${MAX_RUN_HISTORY_PER_REQUEST} runs per request over all runHistory fields (first times the tasks asked for).`,
+      `${MAX_RUN_HISTORY_PER_REQUEST} runs per request over all runHistory fields (first times the tasks asked for); ` +
+      `${MAX_RUN_HISTORY_PER_EVENT} per event in a subscription.`,
     args: {
       first: t.arg.int({ required: false, description: `Page size, 0 to ${MAX_RUNS_PAGE} (default 20).` }),
       after: t.arg.string({

@@ -6,6 +6,7 @@ import {
   MAX_ID_LENGTH,
   MAX_PLANNED_AFTER_DAYS,
   MAX_PLANNED_RUNS,
+  MAX_PLANNED_RUNS_PER_EVENT,
   MAX_PLANNED_RUNS_PER_REQUEST,
 } from '../services/input-limits.js';
 import { describeSchedule } from '../services/schedule/describe.js';
@@ -85,7 +86,8 @@ export const Task = builder.objectRef<TaskRow>('Task').implement({
       type: [PlannedRun],
       description:
         `Its next planned runs, daylight-saving changes applied (see PlannedRun.shifted); [] unless ACTIVE. ` +
-        `At most ${MAX_PLANNED_RUNS_PER_REQUEST} runs per request over all nextRuns fields.`,
+        `At most ${MAX_PLANNED_RUNS_PER_REQUEST} runs per request over all nextRuns fields ` +
+        `(${MAX_PLANNED_RUNS_PER_EVENT} per event in a subscription).`,
       args: {
         count: t.arg.int({
           required: false,

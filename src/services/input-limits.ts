@@ -26,6 +26,13 @@ export const MAX_PLANNED_RUNS_PER_REQUEST = 5000;
  * (each one query): e.g. 20 tasks × 100 runs, or a page of 100 tasks × 20.
  */
 export const MAX_RUN_HISTORY_PER_REQUEST = 2000;
+/**
+ * The same for a subscription's selection, which runs once per event per
+ * subscriber, counting nothing against the rate limit: one nextRuns(count: 100)
+ * or a runHistory(first: 50) per event, not fifty of them.
+ */
+export const MAX_PLANNED_RUNS_PER_EVENT = 100;
+export const MAX_RUN_HISTORY_PER_EVENT = 50;
 /** nextRuns(after): at most this far from now, either way. */
 export const MAX_PLANNED_AFTER_DAYS = 3660;
 

@@ -2,19 +2,32 @@
 // process that published them. With several instances use the Redis bus.
 import type { EventBus, TaskEvent, TaskEventListener } from './task-events.js';
 
-/** Listeners per account, shared by the memory and the Redis bus. */
+/** Listeners per account (each with what to call if events may have been lost), shared by both buses. */
 export class Listeners {
-  readonly #byAccount = new Map<string, Set<TaskEventListener>>();
+  readonly #byAccount = new Map<string, Map<TaskEventListener, (() => void) | undefined>>();
 
   /** Adds a listener; true when it is the account's first. */
-  add(accountId: string, listener: TaskEventListener): boolean {
+  add(accountId: string, listener: TaskEventListener, onLost?: () => void): boolean {
     const set = this.#byAccount.get(accountId);
     if (set) {
-      set.add(listener);
+      set.set(listener, onLost);
       return false;
     }
-    this.#byAccount.set(accountId, new Set([listener]));
+    this.#byAccount.set(accountId, new Map([[listener, onLost]]));
     return true;
+  }
+
+  /** Tells every listener that events may have been lost. */
+  lost(onError: (err: unknown) => void): void {
+    for (const set of [...this.#byAccount.values()]) {
+      for (const onLost of [...set.values()]) {
+        try {
+          onLost?.();
+        } catch (err) {
+          onError(err);
+        }
+      }
+    }
   }
 
   /** Removes a listener; true when it was the account's last. */
@@ -33,7 +46,7 @@ export class Listeners {
   deliver(event: TaskEvent, onError: (err: unknown) => void): void {
     const set = this.#byAccount.get(event.accountId);
     if (!set) return;
-    for (const listener of [...set]) {
+    for (const listener of [...set.keys()]) {
       try {
         listener(event);
       } catch (err) {
@@ -53,6 +66,7 @@ export class MemoryEventBus implements EventBus {
   }
 
   async subscribe(accountId: string, listener: TaskEventListener): Promise<() => void> {
+    // In one process nothing is lost: no onLost.
     this.#listeners.add(accountId, listener);
     return () => void this.#listeners.remove(accountId, listener);
   }

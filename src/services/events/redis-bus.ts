@@ -41,17 +41,38 @@ export class RedisEventBus implements EventBus {
   readonly #listeners = new Listeners();
   readonly #onError: (err: unknown) => void;
 
+  readonly #onDeliveryError: (err: unknown) => void;
+
   constructor(url: string, { onError }: RedisEventBusOptions) {
-    this.#onError = onError;
+    this.#onDeliveryError = onError;
+    // One line per outage, not one per reconnect attempt.
+    let down = false;
+    this.#onError = (err) => {
+      if (!down) onError(err);
+      down = true;
+    };
+    const up = () => {
+      down = false;
+    };
     // Publishes are pipelined; one that cannot be sent soon is dropped (logged).
-    this.#pub = new Redis(url, { enableAutoPipelining: true, maxRetriesPerRequest: 1 });
+    // Lazy: a process that only publishes when something happens (the scheduler) connects then.
+    this.#pub = new Redis(url, { enableAutoPipelining: true, maxRetriesPerRequest: 1, lazyConnect: true });
     // No ready check on the subscriber: ioredis would race an early SUBSCRIBE
     // against its INFO (redis/ioredis#2037). Channels are re-subscribed after
-    // a reconnect (ioredis's autoResubscribe).
-    this.#sub = new Redis(url, { enableReadyCheck: false, disableClientInfo: true, maxRetriesPerRequest: null });
-    this.#pub.on('error', onError);
-    this.#sub.on('error', onError);
+    // a reconnect (ioredis's autoResubscribe). Lazy: it connects on the first subscribe.
+    this.#sub = new Redis(url, {
+      enableReadyCheck: false,
+      disableClientInfo: true,
+      maxRetriesPerRequest: null,
+      lazyConnect: true,
+    });
+    for (const redis of [this.#pub, this.#sub]) {
+      redis.on('error', this.#onError);
+      redis.on('ready', up);
+    }
     this.#sub.on('message', (channel: string, message: string) => this.#receive(channel, message));
+    // Messages published while the connection was down are gone: every stream is told.
+    this.#sub.on('close', () => this.#listeners.lost(this.#onError));
   }
 
   publish(events: readonly TaskEvent[]): void {
@@ -60,11 +81,13 @@ export class RedisEventBus implements EventBus {
     }
   }
 
-  async subscribe(accountId: string, listener: TaskEventListener): Promise<() => void> {
+  async subscribe(accountId: string, listener: TaskEventListener, onLost?: () => void): Promise<() => void> {
     const channel = PREFIX + accountId;
     // Commands on one connection run in the order sent, so a SUBSCRIBE sent
     // after the account's last UNSUBSCRIBE always wins.
-    const listening = this.#listeners.add(accountId, listener) ? this.#sub.subscribe(channel) : this.#sub.ping();
+    const listening = this.#listeners.add(accountId, listener, onLost)
+      ? this.#sub.subscribe(channel)
+      : this.#sub.ping();
     const unsubscribe = () => {
       if (this.#listeners.remove(accountId, listener)) this.#sub.unsubscribe(channel).catch(this.#onError);
     };
@@ -93,15 +116,26 @@ export class RedisEventBus implements EventBus {
     try {
       event = JSON.parse(message, revive) as TaskEvent;
     } catch (err) {
-      this.#onError(err);
+      this.#onDeliveryError(err);
       return;
     }
     // Never trust a message's own account over the channel it came on.
     if (event.accountId !== channel.slice(PREFIX.length)) return;
-    this.#listeners.deliver(event, this.#onError);
+    this.#listeners.deliver(event, this.#onDeliveryError);
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.#pub, this.#sub].map((r) => r.quit().catch(() => r.disconnect())));
+    // Nothing to say goodbye for on the subscriber; and its offline queue
+    // (commands waiting for Redis to come back) would hold a QUIT forever.
+    this.#sub.disconnect();
+    // Auto-pipelined PUBLISHes go out on the next turn: let them leave before
+    // QUIT (the last runs' events of a stopping dispatcher), but never wait
+    // long for a Redis that does not answer.
+    await new Promise((resolve) => setImmediate(resolve));
+    if (this.#pub.status === 'wait') return this.#pub.disconnect(); // never connected
+    const quit = this.#pub.quit().catch(() => {});
+    const timer = setTimeout(() => this.#pub.disconnect(), 1_000);
+    await quit;
+    clearTimeout(timer);
   }
 }

@@ -44,10 +44,15 @@ export class EventStream<T> implements AsyncIterableIterator<T> {
     return true;
   }
 
-  /** Ends the stream after what is queued (a last value first, if given). */
+  /** Ends the stream after what is queued (a last value first, if given: even past maxQueued). */
   end(last?: T): void {
     if (this.#ended) return;
-    if (last !== undefined) this.push(last);
+    if (last !== undefined) {
+      const waiting = this.#waiting;
+      this.#waiting = undefined;
+      if (waiting) waiting({ value: last, done: false });
+      else this.#queue.push(last);
+    }
     this.#ended = true;
     const onEnd = this.#onEnd;
     this.#onEnd = undefined;

@@ -41,6 +41,9 @@ export async function subscribeTaskEvents(
   let accountId: string;
   try {
     ({ id: accountId } = await admit(session, READ));
+    if (ids && ids.length === 0) {
+      throw new ValidationError('ids', 'ids must not be empty: omit it for every task.');
+    }
     if (ids && ids.length > MAX_SUBSCRIBED_IDS) {
       throw new ValidationError(
         'ids',
@@ -68,7 +71,7 @@ export async function subscribeTaskEvents(
     return refused(e);
   }
 
-  const only = ids && ids.length > 0 ? new Set(ids) : null;
+  const only = ids ? new Set(ids) : null;
   let stopListening: (() => void) | undefined;
   let recheck: NodeJS.Timeout | undefined;
   const leave = () => stream.return();
@@ -81,9 +84,14 @@ export async function subscribeTaskEvents(
   subscriptions.track(stream);
   signal?.addEventListener('abort', leave, { once: true });
   try {
-    stopListening = await events.subscribe(accountId, (event) => {
-      if (!only || only.has(taskIdOf(event))) stream.push(event);
-    });
+    stopListening = await events.subscribe(
+      accountId,
+      (event) => {
+        if (!only || only.has(taskIdOf(event))) stream.push(event);
+      },
+      // Events may have been missed (Redis connection lost): end, so the client resubscribes and refetches.
+      () => stream.end(),
+    );
   } catch (e) {
     stream.end();
     throw e;

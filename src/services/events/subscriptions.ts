@@ -2,7 +2,7 @@
 // all when the instance stops.
 /** What can be ended (an EventStream). */
 interface Endable {
-  end(): void;
+  return(): unknown;
 }
 
 export class Subscriptions {
@@ -41,9 +41,13 @@ export class Subscriptions {
     return this.#perAccount.get(accountId) ?? 0;
   }
 
-  /** Shutdown: ends every stream (clients see completion) and opens no more. */
+  /**
+   * Shutdown: ends every stream now, dropping what is queued (clients see
+   * completion at once, and refetch when they resubscribe elsewhere), and
+   * opens no more.
+   */
   endAll(): void {
     this.#closing = true;
-    for (const stream of [...this.#open]) stream.end();
+    for (const stream of [...this.#open]) stream.return();
   }
 }

@@ -32,8 +32,10 @@ export interface EventBus {
   /**
    * Calls `listener` with each of the account's events from the moment the
    * returned promise resolves (the bus is listening) until `unsubscribe`.
+   * `onLost`: the bus may have missed events (its connection dropped); the
+   * listener stays subscribed, but should tell its client to refetch.
    */
-  subscribe(accountId: string, listener: TaskEventListener): Promise<() => void>;
+  subscribe(accountId: string, listener: TaskEventListener, onLost?: () => void): Promise<() => void>;
   /** The account's listeners on this instance (tests wait on it for a subscription to be live). */
   listenerCount(accountId: string): number;
   close(): Promise<void>;
