@@ -26,10 +26,9 @@ const starting: RequestListener = (req, res) => {
 const server = createServer(starting);
 // GraphQL over WebSocket, once the runtime is ready.
 server.on('upgrade', (req, socket, head) => {
-  // Node stops listening for this socket's errors once it emits 'upgrade': a
-  // reset would otherwise be an uncaught error (the ws library adds its own later).
-  socket.on('error', () => {});
   if (!runtime || stopping) {
+    // (The door adds its own; this answer is given without it.)
+    socket.on('error', () => {});
     socket.end('HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
     return;
   }

@@ -184,6 +184,9 @@ export function createWebSocketDoor(
 
   return {
     handleUpgrade(request, socket, head) {
+      // Node stops listening for this socket's errors once it emits 'upgrade':
+      // a reset would be an uncaught error (ws adds its own handler later).
+      socket.on('error', () => {});
       try {
         // The path as sent (no URL parsing of client input that could throw).
         const path = (request.url ?? '').split('?')[0];
