@@ -19,13 +19,15 @@ export function markWebSocketRequest(request: Request): void {
   viaWebSocket.add(request);
 }
 
-/** Whether yoga would pick a streaming result processor for this Accept (its rules: wildcards, utf-8 only). */
+/** Whether this Accept takes an event stream (yoga's rules: wildcards, utf-8 only; and q=0 refuses). */
 function acceptsStream(request: Request): boolean {
   const accept = (request.headers.get('accept') || '*/*').replace(/\s/g, '').toLowerCase();
   return accept.split(',').some((entry) => {
     const [type = '', ...params] = entry.split(';');
     const charset = params.find((p) => p.startsWith('charset='));
     if (charset && charset !== 'charset=utf-8') return false;
+    // q=0: "not acceptable" (RFC 9110), though yoga would stream anyway.
+    if (params.some((p) => /^q=0(\.0*)?$/.test(p))) return false;
     const [pre, suf] = type.split('/');
     return STREAMING.some((streaming) => {
       const [sPre, sSuf] = streaming.split('/');

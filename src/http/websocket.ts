@@ -8,7 +8,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type ExecutionArgs, GraphQLError } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer } from 'ws';
+import { type RawData, WebSocketServer } from 'ws';
 import type { App } from '../app.js';
 import type { Logger } from '../logger.js';
 import type { CorsOrigins } from './cors.js';
@@ -23,6 +23,12 @@ const KEEP_ALIVE_MS = 12_000;
 const CREDENTIAL_HEADERS = ['x-access-key', 'authorization'];
 /** Longer values are not keys (the key check refuses them anyway); never copied. */
 const MAX_PARAM_LENGTH = 1_024;
+/** connectionParams with more names than this are refused (4403): they are read once, but bounded. */
+const MAX_PARAM_NAMES = 64;
+/** Operation ids longer than this are refused (4400) rather than echoed in close reasons. */
+const MAX_OPERATION_ID_LENGTH = 64;
+/** A value a header may hold: no control characters (those would make Headers throw). */
+const HEADER_VALUE = /^[\x20-\x7e\x80-\uffff]*$/;
 
 export interface WebSocketDoor {
   /** Takes an HTTP upgrade request; refuses any path but /graphql. */
@@ -31,24 +37,37 @@ export interface WebSocketDoor {
   close(): Promise<void>;
 }
 
-function credentialHeaders(params: unknown, request: IncomingMessage): Headers {
-  const headers = new Headers();
-  const given =
-    params && typeof params === 'object'
-      ? Object.entries(params as Record<string, unknown>)
-      : ([] as [string, unknown][]);
-  for (const name of CREDENTIAL_HEADERS) {
-    const value = given.find(([k]) => k.toLowerCase() === name)?.[1];
-    if (typeof value === 'string' && value.length <= MAX_PARAM_LENGTH) headers.set(name, value);
+const usable = (value: unknown): value is string =>
+  typeof value === 'string' && value.length <= MAX_PARAM_LENGTH && HEADER_VALUE.test(value);
+
+/**
+ * The connection's credentials as header pairs, read once when it is set up:
+ * from connectionParams (any case), else from the upgrade request's headers
+ * (non-browser clients). A value that cannot be a key is left out (Unauthorized).
+ */
+function credentialsOf(params: Record<string, unknown> | undefined, request: IncomingMessage): [string, string][] {
+  const found: [string, string][] = [];
+  for (const [name, value] of Object.entries(params ?? {})) {
+    const header = name.toLowerCase();
+    if (CREDENTIAL_HEADERS.includes(header) && usable(value)) found.push([header, value]);
   }
-  // Non-browser clients may send the header on the upgrade request itself.
-  if (![...headers.keys()].length) {
-    for (const name of CREDENTIAL_HEADERS) {
-      const value = request.headers[name];
-      if (typeof value === 'string' && value.length <= MAX_PARAM_LENGTH) headers.set(name, value);
-    }
+  if (found.length > 0) return found;
+  return CREDENTIAL_HEADERS.flatMap((name) => {
+    const value = request.headers[name];
+    return usable(value) ? [[name, value] as [string, string]] : [];
+  });
+}
+
+const SERVER_ONLY = new Set(['next', 'error', 'connection_ack']);
+
+/** Whether a client's message is one only a server may send (anything unparsable is graphql-ws's to refuse). */
+function serverOnly(data: RawData): boolean {
+  try {
+    const message = JSON.parse(String(data)) as { type?: unknown } | null;
+    return typeof message?.type === 'string' && SERVER_ONLY.has(message.type);
+  } catch {
+    return false;
   }
-  return headers;
 }
 
 /** What yoga adds for HTTP (a status for the response) means nothing on a socket. */
@@ -86,12 +105,18 @@ export function createWebSocketDoor(
    * signal tells the subscription the operation is over even when graphql-ws
    * never calls the stream's return() (an id reused, a socket gone).
    */
-  const operations = new WeakMap<object, Map<string, AbortController>>();
+  // Keyed by the subscribe message's payload, one object per operation even
+  // when a client reuses an id (graphql-ws hands it to every hook).
+  const operations = new WeakMap<object, AbortController>();
+  /** Each connection's unfinished operations: payload → id. */
+  const ofConnection = new WeakMap<object, Map<object, string>>();
+  const credentials = new WeakMap<object, [string, string][]>();
   let open = 0;
-  const finish = (ctx: object, id: string) => {
-    const controller = operations.get(ctx)?.get(id);
+  const finish = (ctx: object, payload: object) => {
+    const controller = operations.get(payload);
     if (!controller) return;
-    operations.get(ctx)?.delete(id);
+    operations.delete(payload);
+    ofConnection.get(ctx)?.delete(payload);
     open--;
     controller.abort();
   };
@@ -110,18 +135,31 @@ export function createWebSocketDoor(
       isProd: true,
       execute: (args) => (args.rootValue as Roots).execute(args) as never,
       subscribe: (args) => (args.rootValue as Roots).subscribe(args) as never,
+      // Bounded, and read once per connection rather than once per operation.
+      onConnect: (ctx) => {
+        const params = ctx.connectionParams;
+        if (params && Object.keys(params).length > MAX_PARAM_NAMES) return false;
+        credentials.set(ctx, credentialsOf(params, ctx.extra.request));
+        return true;
+      },
       onSubscribe: async (ctx, id, payload) => {
         try {
-          finish(ctx, id); // a reused id: the operation it named is over
+          let mine = ofConnection.get(ctx);
+          if (!mine) ofConnection.set(ctx, (mine = new Map()));
+          // An id whose operation has not finished yet (completed by the client
+          // while still being set up): the protocol's answer to a duplicate.
+          if ([...mine.values()].includes(id)) {
+            ctx.extra.socket.close(4409, `Subscriber for ${id} already exists`);
+            return [new GraphQLError(`Subscriber for ${id} already exists`)];
+          }
           const controller = new AbortController();
-          let byId = operations.get(ctx);
-          if (!byId) operations.set(ctx, (byId = new Map()));
-          byId.set(id, controller);
+          operations.set(payload, controller);
+          mine.set(payload, id);
           open++;
           // A fixed URL: nothing of the client's (its Host header) is parsed.
           const request = new app.fetchAPI.Request('http://localhost/graphql', {
             method: 'POST',
-            headers: credentialHeaders(ctx.connectionParams, ctx.extra.request),
+            headers: credentials.get(ctx) ?? [],
             signal: controller.signal,
           });
           markWebSocketRequest(request);
@@ -155,16 +193,44 @@ export function createWebSocketDoor(
       },
       onNext: (_ctx, _id, _payload, _args, result) =>
         result.errors ? { ...result, errors: result.errors.map((e) => withoutHttp(shortened(e)).toJSON()) } : undefined,
-      onError: (ctx, id) => finish(ctx, id),
-      onComplete: (ctx, id) => finish(ctx, id),
+      onError: (ctx, _id, payload) => finish(ctx, payload),
+      onComplete: (ctx, _id, payload) => finish(ctx, payload),
       onClose: (ctx) => {
-        for (const id of [...(operations.get(ctx)?.keys() ?? [])]) finish(ctx, id);
+        for (const payload of [...(ofConnection.get(ctx)?.keys() ?? [])]) finish(ctx, payload);
+      },
+      // An id is echoed in close reasons (at most 123 bytes): refuse long ones as a bad message.
+      jsonMessageReviver: (key, value) => {
+        if (key === 'id' && typeof value === 'string' && value.length > MAX_OPERATION_ID_LENGTH) {
+          throw new Error('operation id too long');
+        }
+        return value;
       },
     },
     wss,
     KEEP_ALIVE_MS,
   );
   wss.on('error', (err) => logger.error({ err }, 'websocket server error'));
+  // A peer's bad frame (too large, invalid UTF-8, unmasked) is its mistake, not
+  // a server fault: logged quietly instead of graphql-ws's console.error (ws
+  // closes the socket itself with the fitting code). Added after useServer's
+  // own 'connection' listener, so it replaces that one's.
+  wss.on('connection', (socket) => {
+    socket.removeAllListeners('error');
+    socket.on('error', (err) => logger.info({ err: { message: err.message }, transport: 'websocket' }, 'client error'));
+    // A message only a server sends (next, error, connection_ack) makes
+    // graphql-ws throw, print a stack and close with 4500: answer it as the
+    // bad message it is (4400), before graphql-ws sees it.
+    const handlers = socket.listeners('message') as ((data: RawData, isBinary: boolean) => void)[];
+    socket.removeAllListeners('message');
+    socket.on('message', (data: RawData, isBinary: boolean) => {
+      if (serverOnly(data)) {
+        logger.info({ transport: 'websocket' }, 'client error: a server-only message');
+        socket.close(4400, 'Invalid message received');
+        return;
+      }
+      for (const handler of handlers) handler.call(socket, data, isBinary);
+    });
+  });
   let closed: Promise<void> | undefined;
 
   async function close(): Promise<void> {
