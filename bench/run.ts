@@ -4,17 +4,24 @@
 // workloads (W1–W9; W5, deleteTasks of 1,000 ids, runs on the API alone),
 // alternating servers over several rounds and reporting medians; then W10, the
 // dispatcher firing 1,000 tasks due at one second (bench/dispatch.ts), in this
-// process against its own references.
+// process against its own references; then W11, fan-out (bench/fanout.ts): a
+// fresh production server holding 1,000 SSE subscriptions of one account, the
+// time from a rename's response to its event reaching the last of them, and
+// W1's hot read with those subscribers open against without them.
 //
 // Configuration (environment): BENCH_TASKS (10000), BENCH_ACCOUNTS (100),
 // BENCH_DURATION seconds per measurement (5), BENCH_WARMUP seconds (2),
 // BENCH_ROUNDS (3), BENCH_CONNECTIONS (20), BENCH_OUT (bench/results), BENCH_ONLY
 // (comma-separated workload numbers, to iterate on one: BENCH_ONLY=10 runs the
-// dispatcher alone, without building the servers' fixture), BENCH_DISPATCH_TASKS
-// (1000), BENCH_DISPATCH_CONCURRENCY (50), BENCH_EXECUTOR_MS (20).
+// dispatcher alone, without building the servers' fixture; BENCH_ONLY=11 the
+// fan-out alone, on the fixture without W4, W5 and W7's rows, which take
+// minutes to build), BENCH_DISPATCH_TASKS (1000), BENCH_DISPATCH_CONCURRENCY
+// (50), BENCH_EXECUTOR_MS (20), BENCH_FANOUT_SUBSCRIBERS (1000),
+// BENCH_FANOUT_RENAMES (100, over all rounds).
 //
 // On a machine with two or more cores the servers run on core 0 and the load
-// generator on core 1 (taskset), so they do not compete.
+// generator on core 1 (taskset), so they do not compete. For W11 the load
+// generator is also the 1,000 subscribers.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -31,6 +38,7 @@ import { MemoryEventBus } from '../src/services/events/memory-bus.js';
 import { Subscriptions } from '../src/services/events/subscriptions.js';
 import { MemoryRateLimiter } from '../src/services/rate-limit.js';
 import { DISPATCH_WORKLOAD, type DispatchResult, dispatchReport, dispatchWorkload } from './dispatch.js';
+import { FANOUT_WORKLOAD, type FanoutResult, fanoutReport, fanoutWorkload } from './fanout.js';
 import { buildFixture, copyFixture, type Fixture } from './fixture.js';
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
@@ -45,14 +53,17 @@ const cfg = {
   dispatchTasks: env('BENCH_DISPATCH_TASKS', 1000),
   dispatchConcurrency: env('BENCH_DISPATCH_CONCURRENCY', 50),
   executorMs: env('BENCH_EXECUTOR_MS', 20),
+  fanoutSubscribers: env('BENCH_FANOUT_SUBSCRIBERS', 1000),
+  fanoutRenames: env('BENCH_FANOUT_RENAMES', 100),
   out: process.env.BENCH_OUT ?? path.join(import.meta.dirname, 'results'),
 };
 const cores = os.availableParallelism();
 const pinned = cores >= 2 && hasTaskset();
 const only = process.env.BENCH_ONLY?.split(',').map(Number);
-/** The servers' workloads (W1–W9, W5 with them) run unless BENCH_ONLY names only W10. */
-const httpSelected = !only || only.some((id) => id !== DISPATCH_WORKLOAD);
+/** The servers' workloads (W1–W9, W5 with them) run unless BENCH_ONLY names only W10 or W11. */
+const httpSelected = !only || only.some((id) => id !== DISPATCH_WORKLOAD && id !== FANOUT_WORKLOAD);
 const dispatchSelected = !only || only.includes(DISPATCH_WORKLOAD);
+const fanoutSelected = !only || only.includes(FANOUT_WORKLOAD);
 
 function hasTaskset(): boolean {
   try {
@@ -82,7 +93,8 @@ function freePort(): Promise<number> {
   });
 }
 
-async function startServer(name: ServerName, file: string): Promise<Server> {
+/** Starts a server on its copy of the database; `extraEnv` adds to (or overrides) its environment. */
+async function startServer(name: ServerName, file: string, extraEnv: Record<string, string> = {}): Promise<Server> {
   const port = await freePort();
   const script = name === 'api' ? 'src/server.ts' : `bench/reference-${name === 'yoga-ref' ? 'yoga' : 'bare'}.ts`;
   const args = [process.execPath, '--import', 'tsx', script, ...(name === 'api' ? [] : [file, String(port)])];
@@ -102,6 +114,7 @@ async function startServer(name: ServerName, file: string): Promise<Server> {
       RATE_LIMIT_ACCOUNT_MAX: '1000000',
       RATE_LIMIT_SCHEDULE_MAX: '1000000',
       LOG_LEVEL: 'warn',
+      ...extraEnv,
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -123,6 +136,24 @@ async function startServer(name: ServerName, file: string): Promise<Server> {
     await new Promise((r) => setTimeout(r, 200));
   }
   return { name, base, child };
+}
+
+/** SIGTERM, and wait for the exit (at most 10 s each). */
+async function stopServers(servers: Server[]): Promise<void> {
+  await Promise.all(
+    servers.map(
+      (s) =>
+        new Promise<void>((resolve) => {
+          if (s.child.exitCode !== null || s.child.signalCode !== null) return resolve();
+          const timer = setTimeout(resolve, 10_000);
+          s.child.once('exit', () => {
+            clearTimeout(timer);
+            resolve();
+          });
+          s.child.kill('SIGTERM');
+        }),
+    ),
+  );
 }
 
 function rssMb(pid: number): number {
@@ -519,9 +550,15 @@ interface HttpResult {
   rssAfterRun: number;
 }
 
+const loadAtStart = os.loadavg();
+/** Taken before any server starts: what they run (see sourceTree). */
+const sourceAtStart = sourceTree();
+
 async function main() {
   if (pinned) execFileSync('taskset', ['-a', '-pc', '1', String(process.pid)], { stdio: 'ignore' });
   const started = new Date();
+  if (loadAtStart[0]! > cores / 2)
+    console.error(`bench: warning: load average ${loadAtStart[0]!.toFixed(1)} on ${cores} cores; others are busy here`);
   if (httpSelected)
     console.error(
       `bench: ${cfg.tasks} tasks / ${cfg.accounts} accounts, ${cfg.rounds} rounds x ${cfg.duration}s, ${cfg.connections} connections, pinned: ${pinned}`,
@@ -530,7 +567,12 @@ async function main() {
     console.error(
       `bench: W${DISPATCH_WORKLOAD} ${cfg.dispatchTasks} tasks, executor ${cfg.executorMs} ms, ${cfg.dispatchConcurrency} in flight, ${cfg.rounds} rounds, pinned: ${pinned}`,
     );
-  const http = httpSelected ? await httpWorkloads() : undefined;
+  if (fanoutSelected)
+    console.error(
+      `bench: W${FANOUT_WORKLOAD} ${cfg.fanoutSubscribers} subscribers, ${cfg.fanoutRenames} renames, ${cfg.rounds} rounds x ${cfg.duration}s hot reads, pinned: ${pinned}`,
+    );
+  const fixture = httpSelected || fanoutSelected ? await serverFixture() : undefined;
+  const http = httpSelected ? await httpWorkloads(fixture!) : undefined;
   // After the servers have stopped: the dispatcher and its executor run in
   // this process (on core 1 when pinned), the machine otherwise quiet.
   const dispatch = dispatchSelected
@@ -547,28 +589,41 @@ async function main() {
         (line) => console.error(line),
       )
     : undefined;
-  await report({ started, http, dispatch });
+  // Last, on its own server: the machine is otherwise quiet again.
+  const fanout = fanoutSelected ? await fanoutRun(fixture!) : undefined;
+  await report({ started, http, dispatch, fanout });
   // Exactly-once is not a matter of speed: its violation fails the bench
   // (as does a reference that lost calls: its numbers would mean nothing).
   if (dispatch && dispatch.problems.length > 0) {
     console.error(`bench: W${DISPATCH_WORKLOAD} FAILED its delivery checks:\n  ${dispatch.problems.join('\n  ')}`);
     process.exitCode = 1;
   }
+  if (fanout && fanout.problems.length > 0) {
+    console.error(`bench: W${FANOUT_WORKLOAD} FAILED its delivery checks:\n  ${fanout.problems.join('\n  ')}`);
+    process.exitCode = 1;
+  }
+}
+
+/**
+ * The servers' database. Without W1–W9 (BENCH_ONLY=11) it has no one-task
+ * accounts and no rows to delete: W11 uses neither, and they take minutes.
+ */
+async function serverFixture(): Promise<Fixture> {
+  const perRound = cfg.duration + cfg.warmup;
+  const fixture = await buildFixture(path.join(cfg.out, 'work'), {
+    tasks: cfg.tasks,
+    accounts: cfg.accounts,
+    wideAccounts: httpSelected ? cfg.wideAccounts : 0,
+    // Enough fresh ids for the deleteTask workload at up to ~25,000 req/s.
+    deletablePerAccount: httpSelected ? Math.ceil((25_000 * perRound * cfg.rounds) / cfg.accounts) : 0,
+    batchTasks: httpSelected ? 1000 * 22 : 0,
+  });
+  console.error('bench: fixture built');
+  return fixture;
 }
 
 /** W1–W9 and W5 against the three servers. */
-async function httpWorkloads(): Promise<HttpResult> {
-  const work = path.join(cfg.out, 'work');
-  const perRound = cfg.duration + cfg.warmup;
-  const fixture = await buildFixture(work, {
-    tasks: cfg.tasks,
-    accounts: cfg.accounts,
-    wideAccounts: cfg.wideAccounts,
-    // Enough fresh ids for the deleteTask workload at up to ~25,000 req/s.
-    deletablePerAccount: Math.ceil((25_000 * perRound * cfg.rounds) / cfg.accounts),
-    batchTasks: 1000 * 22,
-  });
-  console.error('bench: fixture built');
+async function httpWorkloads(fixture: Fixture): Promise<HttpResult> {
   const servers: Server[] = [];
   for (const name of ['api', 'yoga-ref', 'bare-ref'] as const) {
     servers.push(await startServer(name, await copyFixture(fixture, name)));
@@ -614,30 +669,67 @@ async function httpWorkloads(): Promise<HttpResult> {
     return { rows, batch, statements, rssAfterWarmup, rssAfterRun };
   } finally {
     // Gone before W10 starts, so it runs on a quiet machine.
-    await Promise.all(
-      servers.map(
-        (s) =>
-          new Promise<void>((resolve) => {
-            if (s.child.exitCode !== null || s.child.signalCode !== null) return resolve();
-            const timer = setTimeout(resolve, 10_000);
-            s.child.once('exit', () => {
-              clearTimeout(timer);
-              resolve();
-            });
-            s.child.kill('SIGTERM');
-          }),
-      ),
-    );
+    await stopServers(servers);
   }
 }
 
-async function report({ started, http, dispatch }: { started: Date; http?: HttpResult; dispatch?: DispatchResult }) {
+/**
+ * W11 on its own production server and a fresh copy of the fixture: W1–W9's
+ * writes are not in it, and nothing else runs meanwhile. The per-account cap
+ * is exactly the subscriber count, so a subscription the server failed to
+ * release in an earlier round would be refused and fail the checks.
+ */
+async function fanoutRun(fixture: Fixture): Promise<FanoutResult> {
+  const api = await startServer('api', await copyFixture(fixture, 'fanout'), {
+    SUBSCRIPTIONS_PER_ACCOUNT: String(cfg.fanoutSubscribers),
+  });
+  const hot = workloads(fixture).find((w) => w.id === 1)!;
+  const pick = hot.picker('api');
+  const account = fixture.accounts[0]!;
+  try {
+    return await fanoutWorkload(
+      {
+        base: api.base,
+        pid: api.child.pid!,
+        key: account.key,
+        taskId: account.taskIds[0]!,
+        hotRead: (seconds) => load(api, hot, pick, seconds),
+        rssMb: () => rssMb(api.child.pid!),
+      },
+      {
+        subscribers: cfg.fanoutSubscribers,
+        renames: cfg.fanoutRenames,
+        rounds: cfg.rounds,
+        duration: cfg.duration,
+        warmup: cfg.warmup,
+      },
+      (line) => console.error(line),
+    );
+  } finally {
+    await stopServers([api]);
+  }
+}
+
+async function report({
+  started,
+  http,
+  dispatch,
+  fanout,
+}: {
+  started: Date;
+  http?: HttpResult;
+  dispatch?: DispatchResult;
+  fanout?: FanoutResult;
+}) {
+  const servers = `servers ${pinned ? 'on core 0, load on core 1' : 'not pinned'}`;
   const lines = [
     `Run ${started.toISOString()} on ${os.cpus()[0]?.model ?? 'unknown CPU'} (${cores} cores), Node ${process.version}; ` +
       (http
         ? `${cfg.tasks} tasks / ${cfg.accounts} accounts (+${cfg.wideAccounts}), ${cfg.connections} connections, ` +
-          `${cfg.rounds} rounds x ${cfg.duration}s (medians), servers ${pinned ? 'on core 0, load on core 1' : 'not pinned'}.`
-        : `${cfg.rounds} rounds (medians), ${pinned ? 'on core 1' : 'not pinned'}.`),
+          `${cfg.rounds} rounds x ${cfg.duration}s (medians), ${servers}.`
+        : fanout
+          ? `${cfg.tasks} tasks / ${cfg.accounts} accounts, ${cfg.connections} connections, ${cfg.rounds} rounds x ${cfg.duration}s (medians), ${servers}.`
+          : `${cfg.rounds} rounds (medians), ${pinned ? 'on core 1' : 'not pinned'}.`),
   ];
   const targets: (readonly [string, boolean])[] = [];
   if (http) {
@@ -650,6 +742,11 @@ async function report({ started, http, dispatch }: { started: Date; http?: HttpR
     lines.push('', ...part.lines);
     targets.push(...part.targets);
   }
+  if (fanout) {
+    const part = fanoutReport(fanout);
+    lines.push('', ...part.lines);
+    targets.push(...part.targets);
+  }
   lines.push(
     '',
     '| target | met |',
@@ -659,7 +756,19 @@ async function report({ started, http, dispatch }: { started: Date; http?: HttpR
   if (http) lines.push(...httpNotes(http));
   const markdown = lines.join('\n');
   console.log(markdown);
-  const json = { started, ...http, dispatch, config: cfg, pinned, targets: Object.fromEntries(targets), markdown };
+  const json = {
+    started,
+    // Others' processes on this machine skew every number: look here first when one surprises.
+    loadAverage: { atStart: loadAtStart, atEnd: os.loadavg() },
+    source: sourceAtStart,
+    ...http,
+    dispatch,
+    fanout,
+    config: cfg,
+    pinned,
+    targets: Object.fromEntries(targets),
+    markdown,
+  };
   const stamp = started.toISOString().replace(/[:.]/g, '-');
   await mkdir(cfg.out, { recursive: true });
   await writeFile(path.join(cfg.out, `bench-${stamp}.json`), JSON.stringify(json, null, 2));
@@ -710,6 +819,25 @@ function httpReport(r: HttpResult) {
     ],
   ] as const;
   return { lines, targets };
+}
+
+/**
+ * The code the servers ran: they start from src/ through tsx, so the working
+ * tree as it was, uncommitted changes included (other work may be under way).
+ */
+function sourceTree(): { commit: string; changed: string[] } | undefined {
+  try {
+    const git = (...args: string[]) =>
+      execFileSync('git', args, { cwd: path.join(import.meta.dirname, '..'), encoding: 'utf8' }).trim();
+    return {
+      commit: git('rev-parse', 'HEAD'),
+      changed: git('status', '--porcelain', '--', 'src', 'prisma')
+        .split('\n')
+        .filter((l) => l !== ''),
+    };
+  } catch {
+    return undefined;
+  }
 }
 
 const ratio = (a: number, b: number) => (b > 0 ? a / b : Number.NaN);
