@@ -144,8 +144,8 @@ export function createWebSocketDoor(
       },
       onSubscribe: async (ctx, id, payload) => {
         try {
-          let mine = ofConnection.get(ctx);
-          if (!mine) ofConnection.set(ctx, (mine = new Map()));
+          const mine = ofConnection.get(ctx) ?? new Map<object, string>();
+          ofConnection.set(ctx, mine);
           // An id whose operation has not finished yet (completed by the client
           // while still being set up): the protocol's answer to a duplicate.
           if ([...mine.values()].includes(id)) {
