@@ -99,11 +99,26 @@ describe('GraphiQL', () => {
     await page.keyboard.press('Delete');
     await page.keyboard.insertText(SUBSCRIPTION);
     const queryText = async () => (await editor.locator('.view-lines').innerText()).replace(/\s+/g, ' ');
-    await expect.poll(queryText).toBe(SUBSCRIPTION);
-    await run.click();
+    await expect.poll(queryText, { timeout: 10_000 }).toBe(SUBSCRIPTION);
+    // Run it. On a loaded machine GraphiQL may still be busy loading the schema when the
+    // button first shows: click (again) until the subscription's request goes out.
+    await expect
+      .poll(
+        async () => {
+          if (subscribes.length === 0) await run.click();
+          return subscribes.length;
+        },
+        { timeout: 20_000, interval: 3_000 },
+      )
+      .toBe(1);
 
     // Live on the server: a change made now reaches it.
-    await until('the subscription to be live', () => runtime.deps.events.listenerCount(accountId) === 1, 20_000);
+    const pane = async () => (await page.locator('.graphiql-response').innerText()).replace(/\s+/g, ' ').slice(0, 300);
+    try {
+      await until('the subscription to be live', () => runtime.deps.events.listenerCount(accountId) >= 1, 20_000);
+    } catch (e) {
+      throw new Error(`${(e as Error).message}; requests ${subscribes.length}; response pane: ${await pane()}`);
+    }
     const [request] = subscribes;
     expect(subscribes).toHaveLength(1);
     const headers = await request!.allHeaders();
