@@ -12,13 +12,17 @@
 //   subscriber's event is executed before the response goes out — hence also
 //   "from sent" (the whole trip) and updateTask's round trip with and without
 //   subscribers (what the fan-out costs the client that made the change).
-// - **Exactly once, in order**: every subscriber must receive every rename of
-//   its round once, in the order made, with the version updateTask answered,
-//   and nothing else; a subscriber refused (RateLimited) or ended by the
-//   server counts too. A violation fails the bench, as W10's does.
-// - **Hot read**: W1's request with the subscribers open (idle) and without
-//   them, alternating which goes first over the rounds: what holding 1,000
-//   streams costs everyone else's requests.
+// - **Exactly once, in order**: every subscriber must receive every rename
+//   once, in the order made, with the version updateTask answered, and
+//   nothing else (nothing at all while only reads run); a subscriber refused
+//   (RateLimited) or ended by the server counts too. A violation fails the
+//   bench, as W10's does.
+// - **Hot read**: W1's request with 1,000 subscribers open (idle, opened
+//   afresh each round) and without them, alternating which goes first over
+//   the rounds: what holding the streams costs everyone else's requests.
+//   Each side is measured after an unmeasured read, in a steady state: not
+//   just after the renames, the opening or the closing, whose garbage would
+//   otherwise be collected inside one side of the comparison.
 //
 // CPU per rename (the server's from /proc, this process's from cpuUsage) says
 // which side the fan-out time is spent on; the CPU other processes took
@@ -31,7 +35,7 @@ export const FANOUT_WORKLOAD = 11;
 
 export interface FanoutConfig {
   subscribers: number;
-  /** Renames measured, spread over the rounds. */
+  /** Renames measured, one set of subscribers hearing them all. */
   renames: number;
   rounds: number;
   /** Seconds of each hot-read measurement. */
@@ -89,10 +93,10 @@ export interface FanoutResult {
    * the first thing to look at when a number surprises.
    */
   othersPct: { renames: number; hotWith: number; hotWithout: number; steal: number };
-  /** Opening every subscriber (median over rounds). */
+  /** Opening every subscriber (median over the openings). */
   openMs: number;
   hot: { with: HotRead[]; without: HotRead[]; withRps: number; withoutRps: number; ratio: number };
-  /** Server RSS, medians over rounds. */
+  /** Server RSS before each hot read (medians): with the subscribers open (idle) and without. */
   rss: { with: number; without: number };
   /** What broke exactly-once (or the run), warm-up included; empty when nothing did. */
   problems: string[];
@@ -436,10 +440,6 @@ function deliveryProblems(subs: Subscriber[], done: Rename[], label: string): st
 
 // ------------------------------------------------------------------ main
 
-/** Renames per round: `total` spread over `rounds`, the first rounds taking the remainder. */
-const perRound = (total: number, rounds: number, round: number) =>
-  Math.floor(total / rounds) + (round < total % rounds ? 1 : 0);
-
 export async function fanoutWorkload(
   server: FanoutServer,
   cfg: FanoutConfig,
@@ -447,14 +447,17 @@ export async function fanoutWorkload(
 ): Promise<FanoutResult> {
   const problems: string[] = [];
   const samples: RenameSample[] = [];
-  const alone: Rename[] = [];
+  let alone: Rename[] = [];
   const cpu = { renames: noCpu(), hotWith: noCpu(), hotWithout: noCpu() };
   const hot = { with: [] as HotRead[], without: [] as HotRead[] };
   const rss = { with: [] as number[], without: [] as number[] };
   const openMs: number[] = [];
 
-  /** Subscribers open: `count` renames (measured unless warming up), then (if given) a hot read; then closed and checked. */
-  const withSubscribers = async (label: string, count: number, measure: boolean, hotSeconds: number) => {
+  /**
+   * Opens every subscriber, runs `work` (the renames it makes, if any), then
+   * checks that each subscriber received exactly those and closes them all.
+   */
+  const withSubscribers = async (label: string, work: (renames: Renames) => Promise<Rename[]>) => {
     const renames = new Renames(() => subs.reduce((n, s) => n + (s.endedEarly ? 0 : 1), 0));
     const subs: Subscriber[] = Array.from(
       { length: cfg.subscribers },
@@ -463,42 +466,50 @@ export async function fanoutWorkload(
     try {
       const opening = performance.now();
       await openSubscribers(server, subs);
-      if (measure) openMs.push(performance.now() - opening);
-      const done = await metered(server.pid, measure ? cpu.renames : noCpu(), () =>
-        renameMany(server, renames, label, count),
-      );
-      if (measure) {
-        samples.push(...done.filter((r) => r.heard === cfg.subscribers).map(sample));
-        rss.with.push(server.rssMb());
-      }
-      if (hotSeconds > 0) hot.with.push(await metered(server.pid, cpu.hotWith, () => server.hotRead(hotSeconds)));
-      // After the hot read too: nothing may arrive while nothing changes.
-      problems.push(...deliveryProblems(subs, done, label));
+      openMs.push(performance.now() - opening);
+      problems.push(...deliveryProblems(subs, await work(renames), label));
     } finally {
       await closeSubscribers(subs);
     }
   };
 
+  /**
+   * W1's hot read in a steady state: an unmeasured one first (warm-up
+   * seconds) absorbs what opening or closing 1,000 streams just left to the
+   * collector, so each side is measured idle rather than just after a change.
+   */
+  const steadyHotRead = async (into: CpuUse, rssMb: number[]) => {
+    if (cfg.warmup > 0) await server.hotRead(cfg.warmup);
+    rssMb.push(server.rssMb());
+    return metered(server.pid, into, () => server.hotRead(cfg.duration));
+  };
+
   try {
     if (cfg.warmup > 0) {
       await server.hotRead(cfg.warmup);
-      await withSubscribers('warm-up', WARMUP_RENAMES, false, 0);
+      await withSubscribers('warm-up', (renames) => renameMany(server, renames, 'warm-up', WARMUP_RENAMES));
       log(`bench: W${FANOUT_WORKLOAD} warmed up`);
     }
+    await withSubscribers('fan-out', async (renames) => {
+      const done = await metered(server.pid, cpu.renames, () => renameMany(server, renames, 'fan-out', cfg.renames));
+      samples.push(...done.filter((r) => r.heard === cfg.subscribers).map(sample));
+      return done;
+    });
+    // The same renames with no one listening: what the fan-out adds to updateTask.
+    alone = await renameMany(server, new Renames(() => 0), 'alone', cfg.renames);
+    log(`bench: W${FANOUT_WORKLOAD} renames done`);
     for (let round = 0; round < cfg.rounds; round++) {
-      const label = `round ${round + 1}`;
-      // Alternate which goes first, so neither always follows the other's garbage.
+      // Alternate which goes first, so neither always follows the other's opening or closing.
       const phases = round % 2 === 0 ? (['with', 'without'] as const) : (['without', 'with'] as const);
-      const count = perRound(cfg.renames, cfg.rounds, round);
       for (const phase of phases) {
-        if (phase === 'with') await withSubscribers(label, count, true, cfg.duration);
-        else {
-          alone.push(...(await renameMany(server, new Renames(() => 0), `${label} alone`, count)));
-          rss.without.push(server.rssMb());
-          hot.without.push(await metered(server.pid, cpu.hotWithout, () => server.hotRead(cfg.duration)));
-        }
+        if (phase === 'with')
+          await withSubscribers(`hot read, round ${round + 1}`, async () => {
+            hot.with.push(await steadyHotRead(cpu.hotWith, rss.with));
+            return [];
+          });
+        else hot.without.push(await steadyHotRead(cpu.hotWithout, rss.without));
       }
-      log(`bench: W${FANOUT_WORKLOAD} ${label} done`);
+      log(`bench: W${FANOUT_WORKLOAD} round ${round + 1} done`);
     }
   } catch (err) {
     problems.push(`aborted: ${err instanceof Error ? err.message : String(err)}`);
@@ -511,6 +522,7 @@ export async function fanoutWorkload(
   const withRps = median(hot.with.map((m) => m.rps));
   const withoutRps = median(hot.without.map((m) => m.rps));
   const pct = (pick: (s: RenameSample) => number, p: number) => percentile(samples.map(pick), p);
+  const aloneMs = alone.map((r) => sample(r).mutationMs);
   return {
     config: cfg,
     samples,
@@ -518,16 +530,7 @@ export async function fanoutWorkload(
     first: { p50: pct((s) => s.firstMs, 50), p99: pct((s) => s.firstMs, 99) },
     fromSent: { p50: pct((s) => s.fromSentMs, 50), p99: pct((s) => s.fromSentMs, 99) },
     mutation: { p50: pct((s) => s.mutationMs, 50), p99: pct((s) => s.mutationMs, 99) },
-    mutationAlone: {
-      p50: percentile(
-        alone.map(sample).map((s) => s.mutationMs),
-        50,
-      ),
-      p99: percentile(
-        alone.map(sample).map((s) => s.mutationMs),
-        99,
-      ),
-    },
+    mutationAlone: { p50: percentile(aloneMs, 50), p99: percentile(aloneMs, 99) },
     cpuPerRename: { server: cpu.renames.server / samples.length, bench: cpu.renames.bench / samples.length },
     othersPct: {
       renames: share(cpu.renames.others, cpu.renames.capacity),
@@ -559,14 +562,15 @@ const percent = (x: number) => (Number.isFinite(x) ? `${x.toFixed(0)}%` : '—')
 
 /** The workload's Markdown rows and targets (appended to the bench's report). */
 export function fanoutReport(r: FanoutResult): { lines: string[]; targets: [string, boolean][] } {
-  const { subscribers, renames, rounds, duration } = r.config;
+  const { subscribers, renames, rounds, duration, warmup } = r.config;
   const n = subscribers.toLocaleString('en-US');
   const lines = [
     `W${FANOUT_WORKLOAD}: fan-out — ${n} SSE subscribers (node:http, in the bench process) of one account on the production server, ` +
       `taskEvents selecting TaskChanged { change task { id name status version nextRunAt } }; ${r.samples.length} of ${renames} updateTask renames of one task measured, ` +
-      `one at a time, ${SPACING_MS} ms after the previous one reached every subscriber, over ${rounds} rounds. ` +
+      `one at a time, ${SPACING_MS} ms after the previous one reached every subscriber. ` +
       "Times from updateTask's response as this process received it (the server publishes, and executes every subscriber's event, before it answers). " +
-      `Hot read: W1's request, ${duration}s with the subscribers open (idle) and without, alternating order (medians).`,
+      `Hot read: W1's request, ${duration}s with the subscribers open (idle) and without, each after an unmeasured ${warmup}s read, ` +
+      `alternating order over ${rounds} rounds (medians).`,
     '',
     '| # | workload | p50 ms | p99 ms | max ms |',
     '| --- | --- | ---: | ---: | ---: |',

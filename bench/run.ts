@@ -17,7 +17,7 @@
 // fan-out alone, on the fixture without W4, W5 and W7's rows, which take
 // minutes to build), BENCH_DISPATCH_TASKS (1000), BENCH_DISPATCH_CONCURRENCY
 // (50), BENCH_EXECUTOR_MS (20), BENCH_FANOUT_SUBSCRIBERS (1000),
-// BENCH_FANOUT_RENAMES (100, over all rounds).
+// BENCH_FANOUT_RENAMES (100).
 //
 // On a machine with two or more cores the servers run on core 0 and the load
 // generator on core 1 (taskset), so they do not compete. For W11 the load
