@@ -15,6 +15,7 @@ import { useRateLimitHeaders } from './http/rate-limit-headers.js';
 import { useReadiness } from './http/readiness.js';
 import { useSubscriptionTransport } from './http/subscription-transport.js';
 import type { Logger } from './logger.js';
+import { useRestDoors } from './rest/doors.js';
 import type { GraphQLContext } from './schema/builder.js';
 import { schema } from './schema/index.js';
 import type { Deps } from './services/session.js';
@@ -83,6 +84,8 @@ export function createApp({
     renderGraphiQL,
     plugins: [
       useErrorLog(logger),
+      // The four public REST APIs' paths, answered before yoga parses anything.
+      useRestDoors(deps, logger, sessions),
       useGraphiQLAssets(),
       useQueryLimits(),
       // After armor, whose token limit replaces the parse function outright.

@@ -11,7 +11,8 @@ export type CorsOrigins = '*' | readonly string[];
 // (tracing, Apollo's client headers…), which is safe without credentials.
 const SHARED = {
   credentials: false,
-  methods: ['GET', 'POST'],
+  // DELETE: the screenshot Task API's `DELETE /v1/tasks/:id`.
+  methods: ['GET', 'POST', 'DELETE'],
   exposedHeaders: [...RATE_LIMIT_HEADERS, 'Retry-After', 'X-Request-Id'],
   maxAge: 600,
 } satisfies CORSOptions;

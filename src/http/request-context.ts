@@ -11,6 +11,15 @@ import type { Logger } from '../logger.js';
 
 const SAFE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
+/** The connector door's path carries its API key (`/schedule/:apiKey/…`): never log it. */
+const KEY_IN_PATH = /^\/schedule\/[^/]*/;
+
+/** A request's path for the log: no query string, no key. */
+export function loggablePath(url: string | undefined): string | undefined {
+  const path = url?.split('?')[0];
+  return path?.replace(KEY_IN_PATH, '/schedule/[key]');
+}
+
 export function withRequestContext(handler: RequestListener, logger: Logger): RequestListener {
   return (req: IncomingMessage, res: ServerResponse) => {
     const given = req.headers['x-request-id'];
@@ -25,7 +34,7 @@ export function withRequestContext(handler: RequestListener, logger: Logger): Re
             requestId,
             method: req.method,
             // The path only: the query string may hold an access_key.
-            path: req.url?.split('?')[0],
+            path: loggablePath(req.url),
             status: res.statusCode,
             ms: Math.round((performance.now() - started) * 10) / 10,
           },
