@@ -35,7 +35,10 @@ export async function readBody(request: Request, limit = MAX_REST_BODY_BYTES): P
   const chunks: Uint8Array[] = [];
   let size = 0;
   for (;;) {
-    const { done, value } = await reader.read();
+    // A client that goes away mid-body is its own mistake, not a server failure.
+    const { done, value } = await reader.read().catch(() => {
+      throw new RestInputError(400, 'The request body could not be read.');
+    });
     if (done) break;
     size += value.byteLength;
     if (size > limit) {

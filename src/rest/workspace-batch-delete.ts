@@ -93,7 +93,9 @@ export const workspaceBatchDelete: Door = {
         ? ''
         : 'code' in failure && failure.code === 'PAYMENT_REQUIRED'
           ? (failure as PaymentRequiredError).reason
-          : failure.message;
+          : status === 401
+            ? 'Send a valid API key in the X-Auth-Token header.'
+            : failure.message;
     return json(status, { error_code, error_msg, error_detail }, retryAfter(status, retryAfterSeconds));
   },
 };
