@@ -4,7 +4,6 @@
 // killed is taken over after its lease with the same run id; SIGTERM lets a
 // run in flight finish and records it. (A .redis file: its project has
 // PostgreSQL, which this needs whichever database the other projects test.)
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
@@ -15,6 +14,7 @@ import { type Database, openDatabase } from '../src/db/client.js';
 import { migrateDatabase } from '../src/db/migrate.js';
 import { insertAccount, insertApiKey } from '../src/services/accounts.js';
 import { type Delivery, type Executor, startExecutor } from './helpers/executor.js';
+import { type Proc, startProcess } from './helpers/instances.js';
 
 const POSTGRES_URL = process.env.TEST_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -61,66 +61,15 @@ async function executor(): Promise<Executor> {
   return ex;
 }
 
-interface Instance {
-  child: ChildProcess;
-  pid: number;
-  output(): string;
-  /** Its JSON log lines. */
-  lines(): Record<string, unknown>[];
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
-}
-
-/** `npm start`'s process (no npm in front, as a process manager runs it), resolved once 'listening'. */
-async function startInstance(databaseUrl: string, ex: Executor, env: Record<string, string> = {}): Promise<Instance> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    cwd: new URL('..', import.meta.url),
-    env: {
-      ...process.env,
-      // Not development: its demo account's tasks would fire too.
-      NODE_ENV: 'production',
-      PORT: '0',
-      LOG_LEVEL: 'info',
-      DATABASE_URL: databaseUrl,
-      REDIS_URL,
-      EXECUTOR_URL: ex.url,
-      EXECUTOR_SECRET: ex.secret,
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+/** `npm start`'s process on the given schema and executor, resolved once 'listening'; killed in afterAll. */
+function startInstance(databaseUrl: string, ex: Executor, env: Record<string, string> = {}): Promise<Proc> {
+  return startProcess({
+    name: 'instance',
+    env: { DATABASE_URL: databaseUrl, REDIS_URL, EXECUTOR_URL: ex.url, EXECUTOR_SECRET: ex.secret, ...env },
+    startTimeoutMs: 30_000,
+    graceMs: 0,
+    cleanups,
   });
-  let output = '';
-  child.stdout!.on('data', (d) => {
-    output += d;
-  });
-  child.stderr!.on('data', (d) => {
-    output += d;
-  });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal, at: Date.now() })),
-  );
-  // Gone before its schema is dropped.
-  cleanups.push(async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    await exited;
-  });
-  const instance: Instance = {
-    child,
-    pid: child.pid!,
-    output: () => output,
-    lines: () =>
-      output
-        .split('\n')
-        .filter((l) => l.startsWith('{'))
-        .map((l) => JSON.parse(l) as Record<string, unknown>),
-    exited,
-  };
-  await until(
-    () => /"msg":"listening"/.test(output) || child.exitCode !== null,
-    30_000,
-    () => output,
-  );
-  if (child.exitCode !== null) throw new Error(`instance exited at start:\n${output}`);
-  return instance;
 }
 
 /** Polls until `done()` holds; fails with `detail()` after `ms`. */
@@ -249,10 +198,10 @@ let s1: Setup;
 let s2: Setup;
 let s3: Setup;
 /** Scenario 1's pair, scenario 2's first instance, scenario 3's instance. */
-let x: Instance;
-let y: Instance;
-let a: Instance;
-let c: Instance;
+let x: Proc;
+let y: Proc;
+let a: Proc;
+let c: Proc;
 
 // Every process starts at once: starting (tsx, migrations) is most of the wait.
 beforeAll(async () => {

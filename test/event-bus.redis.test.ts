@@ -11,13 +11,13 @@
 // an unreachable Redis fails a subscribe in time instead of hanging (or
 // crashing) anything.
 import { randomUUID } from 'node:crypto';
-import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { Task, TaskRun } from '../src/db/models.js';
 import { MemoryEventBus } from '../src/services/events/memory-bus.js';
 import { RedisEventBus } from '../src/services/events/redis-bus.js';
 import { type EventBus, type TaskEvent, taskIdOf } from '../src/services/events/task-events.js';
+import { TcpProxy } from './helpers/tcp-proxy.js';
 import { until } from './helpers/until.js';
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -40,65 +40,14 @@ async function channelSubscribers(accountId: string): Promise<number> {
 }
 
 /**
- * A TCP proxy to Redis for one bus: a link with latency (each chunk forwarded
- * `latencyMs` later, in order), and one that can be cut and restored, as a
- * Redis that goes away and comes back (the real Redis is shared with other suites).
+ * A link to Redis for one bus (a TCP proxy, cut after the file): with latency
+ * (each chunk forwarded `latencyMs` later, in order), or one a test cuts and
+ * restores, as a Redis that goes away and comes back (the real Redis is shared
+ * with other suites).
  */
-class RedisLink {
-  readonly #server: Server;
-  readonly #sockets = new Set<Socket>();
-  port = 0;
-
-  constructor(readonly latencyMs = 0) {
-    const target = new URL(REDIS_URL);
-    this.#server = createServer((client) => {
-      const upstream = connect({ host: target.hostname, port: Number(target.port || 6379) });
-      const forward = (from: Socket, to: Socket) =>
-        from.on('data', (chunk) => {
-          if (this.latencyMs === 0) to.write(chunk);
-          else setTimeout(() => to.writable && to.write(chunk), this.latencyMs);
-        });
-      forward(client, upstream);
-      forward(upstream, client);
-      for (const s of [client, upstream]) {
-        this.#sockets.add(s);
-        s.on('close', () => {
-          this.#sockets.delete(s);
-          client.destroy();
-          upstream.destroy();
-        });
-        s.on('error', () => s.destroy());
-      }
-    });
-  }
-
-  get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
-  }
-
-  async up(): Promise<void> {
-    await new Promise<void>((resolve, reject) => {
-      this.#server.once('error', reject);
-      this.#server.listen(this.port, '127.0.0.1', () => {
-        this.#server.off('error', reject);
-        resolve();
-      });
-    });
-    this.port = (this.#server.address() as AddressInfo).port;
-  }
-
-  /** Refuses connections and drops the open ones. */
-  async cut(): Promise<void> {
-    if (!this.#server.listening) return;
-    const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
-    for (const s of this.#sockets) s.destroy();
-    await closed;
-  }
-}
-
-const links: RedisLink[] = [];
-async function link(latencyMs = 0): Promise<RedisLink> {
-  const l = new RedisLink(latencyMs);
+const links: TcpProxy[] = [];
+async function link(latencyMs = 0): Promise<TcpProxy> {
+  const l = new TcpProxy(REDIS_URL, latencyMs);
   await l.up();
   links.push(l);
   return l;

@@ -5,62 +5,23 @@
 // headers of its headers editor (here the demo key). So it needs no WebSocket
 // (this server has none). A change made by another client (a plain fetch)
 // appears in its result pane.
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { type Browser, chromium, type Request } from 'playwright-core';
+import type { Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config.js';
-import { createLogger } from '../src/logger.js';
-import { createRuntime, type Runtime } from '../src/runtime.js';
 import { DEMO_TASK_IDS } from '../src/services/demo.js';
-import { type Listening, listen } from './helpers/socket.js';
+import { type BrowserRig, responseText, screenshot, startBrowserRig } from './helpers/browser.js';
 import { until } from './helpers/until.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARTIFACTS = new URL('../test-results/', import.meta.url);
-
-let dir: string;
-let runtime: Runtime;
-let server: Listening | undefined;
-let origin: string;
-let browser: Browser;
+let rig: BrowserRig | undefined;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `No browser at ${CHROMIUM}: the GraphiQL test cannot run. Install Debian's chromium (apt-get install chromium; .ci/run does) or set CHROMIUM_PATH.`,
-    );
-  }
-  dir = await mkdtemp(path.join(tmpdir(), 'graphiql-subscriptions-'));
-  const config = loadConfig({ NODE_ENV: 'development', DATABASE_URL: `file:${path.join(dir, 'app.db')}` });
-  runtime = await createRuntime(config, createLogger('silent'));
   // HTTP only: no WebSocket door, so a subscription that works went over SSE.
-  server = await listen(runtime.app);
-  origin = server.origin;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  rig = await startBrowserRig('graphiql-subscriptions');
 });
 
 afterAll(async () => {
   // The page's event stream would hold the server open: end every stream first.
-  runtime?.deps.subscriptions.endAll();
-  await browser?.close();
-  await server?.close();
-  await runtime?.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  rig?.runtime.deps.subscriptions.endAll();
+  await rig?.close();
 });
 
 const SUBSCRIPTION =
@@ -68,18 +29,10 @@ const SUBSCRIPTION =
 
 describe('GraphiQL', () => {
   it('runs a subscription over SSE with the headers editor’s key and shows an event another client caused', async () => {
+    const { runtime, origin } = rig!;
     const { apiKey, accountId } = runtime.demo!;
     const taskId = DEMO_TASK_IDS[0]; // "Monthly screenshot", ACTIVE
-    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-    const blocked: string[] = [];
-    await page.route('**/*', (route) => {
-      const url = route.request().url();
-      if (url.startsWith(origin) || url.startsWith('blob:') || url.startsWith('data:')) return route.continue();
-      blocked.push(url);
-      return route.abort();
-    });
-    const pageErrors: string[] = [];
-    page.on('pageerror', (e) => pageErrors.push(e.message));
+    const { page, blocked, pageErrors } = await rig!.openPage();
     const subscribes: Request[] = [];
     page.on('request', (r) => {
       const url = new URL(r.url());
@@ -113,7 +66,7 @@ describe('GraphiQL', () => {
       .toBe(1);
 
     // Live on the server: a change made now reaches it.
-    const pane = async () => (await page.locator('.graphiql-response').innerText()).replace(/\s+/g, ' ').slice(0, 300);
+    const pane = async () => (await responseText(page)).slice(0, 300);
     try {
       await until('the subscription to be live', () => runtime.deps.events.listenerCount(accountId) >= 1, 20_000);
     } catch (e) {
@@ -142,8 +95,7 @@ describe('GraphiQL', () => {
     });
     expect(await paused.json()).toEqual({ data: { pauseSchedule: { __typename: 'PauseScheduleSuccess' } } });
 
-    // Monaco renders spaces as no-break spaces; compare normalised text.
-    const result = async () => (await page.locator('.graphiql-response').innerText()).replace(/\s+/g, ' ');
+    const result = () => responseText(page);
     await expect.poll(result, { timeout: 20_000 }).toContain('"change": "PAUSED"');
     const text = await result();
     expect(text).toContain('"__typename": "TaskChanged"');
@@ -151,8 +103,7 @@ describe('GraphiQL', () => {
     expect(text).toContain('"name": "Monthly screenshot"');
     expect(text).toContain('"status": "PAUSED"');
 
-    await mkdir(ARTIFACTS, { recursive: true });
-    await page.screenshot({ path: new URL('graphiql-subscription.png', ARTIFACTS).pathname, fullPage: true });
+    await screenshot(page, 'graphiql-subscription.png');
     expect(pageErrors).toEqual([]);
     expect(blocked).toEqual([]);
     await page.close();

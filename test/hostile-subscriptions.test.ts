@@ -20,6 +20,7 @@ import { MAX_PLANNED_RUNS_PER_EVENT } from '../src/services/input-limits.js';
 import { createHarness, type Harness } from './helpers/harness.js';
 import { expectNoLeak, expectShortEcho } from './helpers/hostile.js';
 import { type Listening, listen } from './helpers/socket.js';
+import { SseReader } from './helpers/sse.js';
 import { until } from './helpers/until.js';
 
 /** The selection every test subscribes with unless it needs another. */
@@ -221,37 +222,14 @@ async function sse(
     body: JSON.stringify({ query, variables }),
     signal: controller.signal,
   });
-  let text = '';
-  const reader = res.body?.getReader();
-  let done = !reader;
-  let pending: Promise<ReadableStreamReadResult<Uint8Array>> | undefined;
-  const decoder = new TextDecoder();
+  const reader = new SseReader(res);
   const stream: Sse = {
     res,
     abort: () => {
       controller.abort();
       streams.delete(stream);
     },
-    async read(ms = 1_000) {
-      const end = Date.now() + ms;
-      while (!done && !/event: complete\n/.test(text) && Date.now() < end) {
-        pending ??= reader!.read();
-        pending.catch(() => {});
-        let timer: NodeJS.Timeout | undefined;
-        const result = await Promise.race([
-          pending,
-          new Promise<null>((resolve) => {
-            timer = setTimeout(() => resolve(null), Math.max(1, end - Date.now()));
-          }),
-        ]).catch(() => ({ done: true as const, value: undefined }));
-        clearTimeout(timer);
-        if (result === null) break;
-        pending = undefined;
-        if (result.done) done = true;
-        else text += decoder.decode(result.value, { stream: true });
-      }
-      return text;
-    },
+    read: (ms) => reader.readText(ms),
   };
   streams.add(stream);
   return stream;

@@ -9,9 +9,7 @@
 // instance whose Redis goes away (a proxy cut, for it alone) stays up and
 // completes its streams (they may have missed events), hears again once Redis
 // is back, and still stops cleanly.
-import { type ChildProcess, spawn } from 'node:child_process';
 import type { ServerResponse } from 'node:http';
-import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { type ExecutionResult, print } from 'graphql';
 import { createClient } from 'graphql-ws';
@@ -35,6 +33,9 @@ import {
 import { insertAccount, insertApiKey } from '../src/services/accounts.js';
 import { createTestDatabase, type TestDatabase } from './helpers/database.js';
 import { type Executor, startExecutor } from './helpers/executor.js';
+import { type Proc, startProcess } from './helpers/instances.js';
+import { SseReader } from './helpers/sse.js';
+import { TcpProxy } from './helpers/tcp-proxy.js';
 import { until } from './helpers/until.js';
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -65,126 +66,6 @@ afterAll(async () => {
     }
   }
 }, 60_000);
-
-// ---------------------------------------------------------------------------
-// Processes.
-
-interface Proc {
-  name: string;
-  child: ChildProcess;
-  /** http://localhost:<port>/graphql (API instances). */
-  url: string;
-  wsUrl: string;
-  base: string;
-  output(): string;
-  lines(): Record<string, unknown>[];
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
-}
-
-/** Starts a process of the project; resolves once its log has a line matching `ready`. */
-async function startProcess(name: string, script: string, env: Record<string, string>, ready: RegExp): Promise<Proc> {
-  const child = spawn(process.execPath, ['--import', 'tsx', script], {
-    cwd: new URL('..', import.meta.url),
-    env: { ...process.env, NODE_ENV: 'production', PORT: '0', LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout!.on('data', (d) => {
-    output += d;
-  });
-  child.stderr!.on('data', (d) => {
-    output += d;
-  });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal, at: Date.now() })),
-  );
-  // Never left behind, even if this worker dies without its afterAll.
-  const orphanGuard = () => child.kill('SIGKILL');
-  process.once('exit', orphanGuard);
-  void exited.then(() => process.off('exit', orphanGuard));
-  // Gone before the schema is dropped: asked nicely, then not.
-  cleanups.push(async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(timer);
-  });
-  const alive = () => child.exitCode === null && child.signalCode === null;
-  try {
-    await until(`${name} to start`, () => ready.test(output) || !alive(), 60_000);
-  } catch (e) {
-    throw new Error(`${(e as Error).message}:\n${output}`);
-  }
-  if (!alive()) throw new Error(`${name} exited at start:\n${output}`);
-  const url = output.match(/"url":"(http:\/\/localhost:\d+\/graphql)"/)?.[1] ?? '';
-  return {
-    name,
-    child,
-    url,
-    wsUrl: url.replace(/^http/, 'ws'),
-    base: url.replace(/\/graphql$/, ''),
-    output: () => output,
-    lines: () =>
-      output
-        .split('\n')
-        .filter((l) => l.startsWith('{'))
-        .map((l) => JSON.parse(l) as Record<string, unknown>),
-    exited,
-  };
-}
-
-// ---------------------------------------------------------------------------
-// A TCP proxy in front of Redis for one instance: cut and restored at will,
-// so "Redis goes away and comes back" happens to that instance alone (the
-// real Redis is shared with every other suite).
-
-class RedisProxy {
-  readonly #server: Server;
-  readonly #sockets = new Set<Socket>();
-  port = 0;
-
-  constructor(target: URL) {
-    this.#server = createServer((client: Socket) => {
-      const upstream = connect({ host: target.hostname, port: Number(target.port || 6379) });
-      for (const s of [client, upstream]) {
-        this.#sockets.add(s);
-        s.on('close', () => this.#sockets.delete(s));
-        s.on('error', () => {
-          client.destroy();
-          upstream.destroy();
-        });
-      }
-      client.pipe(upstream).pipe(client);
-    });
-  }
-
-  get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
-  }
-
-  async up(): Promise<void> {
-    await new Promise<void>((resolve, reject) => {
-      this.#server.once('error', reject);
-      this.#server.listen(this.port, '127.0.0.1', () => {
-        this.#server.off('error', reject);
-        resolve();
-      });
-    });
-    this.port = (this.#server.address() as AddressInfo).port;
-  }
-
-  /** Refuses new connections and drops the open ones, as a Redis that went away. */
-  async cut(): Promise<void> {
-    const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
-    for (const s of this.#sockets) s.destroy();
-    await closed;
-  }
-
-  get listening(): boolean {
-    return this.#server.listening;
-  }
-}
 
 // ---------------------------------------------------------------------------
 // Data.
@@ -254,95 +135,22 @@ async function gql<R, V>(instance: Proc, key: string, document: TypedDocumentNod
   return body.data!;
 }
 
-interface SseMessage {
-  event: string;
-  data: string;
-}
-
-/** One SSE subscription: `event:`/`data:` blocks; comment lines (pings) ignored. */
-class SseStream {
-  readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
-  readonly #decoder = new TextDecoder();
-  #buffer = '';
-  #pending: Promise<ReadableStreamReadResult<Uint8Array>> | undefined;
-  /** The body ended (done), or failed (the error). */
-  ended = false;
-  failure: unknown;
-  readonly seen: SseMessage[] = [];
-
-  constructor(readonly response: Response) {
-    this.#reader = response.body!.getReader();
-  }
-
-  /** The next message, or null once the body has ended cleanly; throws if it failed or nothing came in time. */
-  async message(timeoutMs = 10_000): Promise<SseMessage | null> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const message = this.#take();
-      if (message) {
-        this.seen.push(message);
-        return message;
-      }
-      if (this.failure) throw new Error(`the event stream failed: ${String(this.failure)}`);
-      if (this.ended) return null;
-      this.#pending ??= this.#reader.read();
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<'timeout'>((resolve) => {
-        timer = setTimeout(() => resolve('timeout'), Math.max(0, deadline - Date.now()));
-      });
-      const result = await Promise.race([
-        this.#pending.then(
-          (r) => r,
-          (err: unknown) => ({ failed: err }),
-        ),
-        timeout,
-      ]);
-      clearTimeout(timer);
-      if (result === 'timeout') {
-        throw new Error(`no SSE message within ${timeoutMs} ms; read: ${JSON.stringify(this.seen)} ${this.#buffer}`);
-      }
-      this.#pending = undefined;
-      if ('failed' in result) this.failure = result.failed ?? 'failed';
-      else if (result.done) this.ended = true;
-      else this.#buffer += this.#decoder.decode(result.value, { stream: true });
-    }
-  }
-
+/** One SSE subscription to taskEvents. */
+class TaskEventStream extends SseReader {
   /** The next event, which must be an `event: next` without errors. */
-  async next(timeoutMs?: number): Promise<Item> {
-    const m = await this.message(timeoutMs);
-    expect(m?.event, JSON.stringify(m)).toBe('next');
-    const payload = JSON.parse(m!.data) as ExecutionResult<TaskEventsSubscription>;
-    expect(payload.errors, m!.data).toBeUndefined();
+  async next(timeoutMs = 10_000): Promise<Item> {
+    const { payload, text } = await this.raw<ExecutionResult<TaskEventsSubscription>>(timeoutMs);
+    expect(payload.errors, text).toBeUndefined();
     return payload.data!.taskEvents!;
-  }
-
-  /** `event: complete`, then the body's clean end. */
-  async complete(timeoutMs?: number): Promise<void> {
-    const m = await this.message(timeoutMs);
-    expect(m?.event, JSON.stringify(m)).toBe('complete');
-    expect(await this.message(timeoutMs)).toBeNull();
-  }
-
-  #take(): SseMessage | null {
-    const end = this.#buffer.indexOf('\n\n');
-    if (end < 0) return null;
-    const block = this.#buffer.slice(0, end);
-    this.#buffer = this.#buffer.slice(end + 2);
-    let event = 'message';
-    const data: string[] = [];
-    for (const line of block.split('\n')) {
-      if (line.startsWith(':')) continue;
-      if (line.startsWith('event:')) event = line.slice(6).trim();
-      else if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''));
-    }
-    if (data.length === 0 && event === 'message') return this.#take();
-    return { event, data: data.join('\n') };
   }
 }
 
 /** Subscribes over SSE; resolves with the response headers (by then the instance listens). */
-async function sse(instance: Proc, key: string, variables: TaskEventsSubscriptionVariables = {}): Promise<SseStream> {
+async function sse(
+  instance: Proc,
+  key: string,
+  variables: TaskEventsSubscriptionVariables = {},
+): Promise<TaskEventStream> {
   const controller = new AbortController();
   cleanups.push(() => controller.abort());
   const res = await fetch(instance.url, {
@@ -353,7 +161,7 @@ async function sse(instance: Proc, key: string, variables: TaskEventsSubscriptio
   });
   expect(res.status).toBe(200);
   expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
-  return new SseStream(res);
+  return new TaskEventStream(res);
 }
 
 interface WsSubscription {
@@ -441,16 +249,17 @@ let B: Proc;
 let C: Proc;
 let D: Proc;
 let S: Proc;
-let proxy: RedisProxy;
+let proxy: TcpProxy;
 
 beforeAll(async () => {
   database = await createTestDatabase();
   cleanups.push(() => database.drop());
   executor = await startExecutor();
   cleanups.push(() => executor.close());
-  proxy = new RedisProxy(new URL(REDIS_URL));
+  // D's Redis, cut and restored by the tests below.
+  proxy = new TcpProxy(REDIS_URL);
   await proxy.up();
-  cleanups.push(() => (proxy.listening ? proxy.cut() : undefined));
+  cleanups.push(() => proxy.cut());
   const common = {
     DATABASE_URL: database.url,
     REDIS_URL,
@@ -459,14 +268,13 @@ beforeAll(async () => {
     EXECUTOR_TIMEOUT_SECONDS: '10',
   };
   const api = { ...common, SCHEDULER: 'off' };
-  const listeningLine = /"msg":"listening"/;
   // All at once: starting (tsx, migrations) is most of the wait.
   [A, B, C, D, S] = await Promise.all([
-    startProcess('A', 'src/server.ts', api, listeningLine),
-    startProcess('B', 'src/server.ts', api, listeningLine),
-    startProcess('C', 'src/server.ts', api, listeningLine),
-    startProcess('D', 'src/server.ts', { ...api, REDIS_URL: proxy.url }, listeningLine),
-    startProcess('S', 'src/scheduler.ts', common, /"msg":"scheduler running"/),
+    startProcess({ name: 'A', env: api, cleanups }),
+    startProcess({ name: 'B', env: api, cleanups }),
+    startProcess({ name: 'C', env: api, cleanups }),
+    startProcess({ name: 'D', env: { ...api, REDIS_URL: proxy.url }, cleanups }),
+    startProcess({ name: 'S', env: common, script: 'src/scheduler.ts', ready: /"msg":"scheduler running"/, cleanups }),
   ]);
 }, 120_000);
 
@@ -753,7 +561,7 @@ describe('SIGTERM on the instance holding the streams', () => {
 
 describe('an instance whose Redis goes away (a proxy cut: the shared Redis itself stays up)', () => {
   let v: Account;
-  let old: SseStream;
+  let old: TaskEventStream;
 
   it('hears changes made on A while Redis is reachable', async () => {
     v = await account('on D');
@@ -782,7 +590,7 @@ describe('an instance whose Redis goes away (a proxy cut: the shared Redis itsel
     });
     expect([200, 500]).toContain(answered.status);
     expect(answered.headers.get('content-type')).toMatch(/^text\/event-stream/);
-    const refused = new SseStream(answered);
+    const refused = new TaskEventStream(answered);
     const first = await refused.message(6_500);
     expect(first?.event).toBe('next');
     const payload = JSON.parse(first!.data) as ExecutionResult;

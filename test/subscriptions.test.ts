@@ -30,6 +30,7 @@ import { abandonOrphanedRuns } from '../src/services/runs/lease.js';
 import { type Executor, startExecutor } from './helpers/executor.js';
 import { createHarness, type Harness, narrow } from './helpers/harness.js';
 import { type Listening, listen } from './helpers/socket.js';
+import { SseReader } from './helpers/sse.js';
 import { until } from './helpers/until.js';
 
 const SUBSCRIPTION = print(TaskEventsDocument);
@@ -39,130 +40,25 @@ const OK = (_d: unknown, res: ServerResponse) => {
 };
 
 type Item = NonNullable<TaskEventsSubscription['taskEvents']>;
-interface SseMessage {
-  event: string;
-  data: string;
-}
 
-// ---------------------------------------------------------------------------
-// A small SSE reader: `event:`/`data:` blocks separated by a blank line;
-// comment lines (yoga's `:` pings) are ignored.
-
-class SseReader {
-  readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
-  readonly #decoder = new TextDecoder();
-  #buffer = '';
-  #pending: Promise<ReadableStreamReadResult<Uint8Array>> | undefined;
-  #closed = false;
-  /** Every message read so far (for failure messages). */
-  readonly seen: SseMessage[] = [];
-
-  constructor(readonly response: Response) {
-    if (!response.body) throw new Error(`response ${response.status} has no body`);
-    this.#reader = response.body.getReader();
-    // Start reading at once, as a server piping the body to its socket does.
-    // (`app.fetch` answers with @whatwg-node's ponyfill body, which starts
-    // yoga's SSE stream only on its first read: a reader cancelled before
-    // that never reaches yoga, so the subscription would not learn it.)
-    this.#pending = this.#reader.read();
-    // Awaited by the next `message()`; a stream that fails before then is reported there, not as unhandled.
-    this.#pending.catch(() => {});
-  }
-
-  /** The next SSE message; fails clearly when none comes within `timeoutMs`. */
-  async message(timeoutMs = 5_000): Promise<SseMessage> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const message = this.#take();
-      if (message) {
-        this.seen.push(message);
-        return message;
-      }
-      if (this.#closed) throw new Error(`the event stream closed with no further message; read: ${this.#read()}`);
-      this.#pending ??= this.#reader.read();
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<'timeout'>((resolve) => {
-        timer = setTimeout(() => resolve('timeout'), Math.max(0, deadline - Date.now()));
-      });
-      const result = await Promise.race([this.#pending, timeout]);
-      clearTimeout(timer);
-      if (result === 'timeout') throw new Error(`no SSE message within ${timeoutMs} ms; read: ${this.#read()}`);
-      this.#pending = undefined;
-      if (result.done) this.#closed = true;
-      else this.#buffer += this.#decoder.decode(result.value, { stream: true });
-    }
+/** One taskEvents stream, read from as soon as it is made (see `readAtOnce`). */
+class TaskEventReader extends SseReader {
+  constructor(response: Response) {
+    super(response, { readAtOnce: true });
   }
 
   /** The next `event: next` payload, which must carry no top-level errors. */
   async next(timeoutMs = 5_000): Promise<Item> {
-    const { event, data } = await this.message(timeoutMs);
-    expect(event, `expected "event: next", got "${event}" ${data}`).toBe('next');
-    const payload = JSON.parse(data) as { data?: TaskEventsSubscription | null; errors?: unknown };
-    expect(payload.errors, data).toBeUndefined();
+    const { payload, text } = await this.raw<{ data?: TaskEventsSubscription | null; errors?: unknown }>(timeoutMs);
+    expect(payload.errors, text).toBeUndefined();
     const item = payload.data?.taskEvents;
-    expect(item, data).toBeTruthy();
+    expect(item, text).toBeTruthy();
     return item as Item;
-  }
-
-  /** The next `event: next` payload as sent (errors allowed), and its raw text. */
-  async raw(timeoutMs = 5_000): Promise<{ payload: Record<string, unknown>; text: string }> {
-    const { event, data } = await this.message(timeoutMs);
-    expect(event, `expected "event: next", got "${event}" ${data}`).toBe('next');
-    return { payload: JSON.parse(data) as Record<string, unknown>, text: data };
-  }
-
-  /** `event: complete`, then the end of the body. */
-  async complete(timeoutMs = 5_000): Promise<void> {
-    const { event, data } = await this.message(timeoutMs);
-    expect(event, `expected "event: complete", got "${event}" ${data}`).toBe('complete');
-    await this.ended(timeoutMs);
-  }
-
-  /** The body ends with no further message. */
-  async ended(timeoutMs = 5_000): Promise<void> {
-    const more = await this.message(timeoutMs).then(
-      (m) => m,
-      (e: Error) => {
-        if (this.#closed) return null;
-        throw e;
-      },
-    );
-    expect(more, 'a message after the end').toBeNull();
-  }
-
-  /** The client leaves. */
-  async cancel(): Promise<void> {
-    this.#closed = true;
-    await this.#reader.cancel().catch(() => {});
-  }
-
-  #take(): SseMessage | undefined {
-    for (;;) {
-      const end = this.#buffer.indexOf('\n\n');
-      if (end < 0) return undefined;
-      const block = this.#buffer.slice(0, end);
-      this.#buffer = this.#buffer.slice(end + 2);
-      let event: string | undefined;
-      const data: string[] = [];
-      for (const line of block.split('\n')) {
-        if (line === '' || line.startsWith(':')) continue; // a comment: yoga's keep-alive ping
-        const colon = line.indexOf(':');
-        const field = colon < 0 ? line : line.slice(0, colon);
-        const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
-        if (field === 'event') event = value;
-        else if (field === 'data') data.push(value);
-      }
-      if (event !== undefined || data.length > 0) return { event: event ?? 'message', data: data.join('\n') };
-    }
-  }
-
-  #read(): string {
-    return JSON.stringify(this.seen.map((m) => `${m.event}: ${m.data.slice(0, 300)}`));
   }
 }
 
 /** Readers still open at the end of a test (cancelled in afterEach). */
-const open = new Set<SseReader>();
+const open = new Set<TaskEventReader>();
 
 interface SubscribeOptions {
   /** Another subscription document (default: the TaskEvents operation clients copy). */
@@ -195,11 +91,11 @@ async function subscribe(
   key: string | undefined,
   variables: TaskEventsSubscriptionVariables = {},
   options: SubscribeOptions = {},
-): Promise<SseReader> {
+): Promise<TaskEventReader> {
   const res = await sseFetch(hh, key, variables, options);
   expect(res.status, await (res.status === 200 ? '' : res.clone().text())).toBe(200);
   expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
-  const reader = new SseReader(res);
+  const reader = new TaskEventReader(res);
   open.add(reader);
   return reader;
 }
@@ -211,7 +107,7 @@ async function closeAll(): Promise<void> {
 
 /** A refused (or ended) subscription: exactly this one item, then complete. */
 async function refusedWith<N extends Item['__typename']>(
-  reader: SseReader,
+  reader: TaskEventReader,
   typename: N,
   timeoutMs = 5_000,
 ): Promise<Extract<Item, { __typename: N }>> {
@@ -752,7 +648,7 @@ describe('refusals: one typed item, then the end', () => {
     const res = await sseFetch(hr, a.key);
     expect(res.status).toBe(200);
     expect(res.headers.get('ratelimit-remaining')).toBe('3');
-    const first = new SseReader(res);
+    const first = new TaskEventReader(res);
     open.add(first);
     expect((await api.rateLimit()).remaining).toBe(3);
 
@@ -786,7 +682,7 @@ describe('the cap on open subscriptions per account (default 20)', () => {
     const a = await h.account();
     const b = await h.account();
     const api = client(h, a.key);
-    const subs: SseReader[] = [];
+    const subs: TaskEventReader[] = [];
     for (let i = 0; i < 20; i++) subs.push(await subscribe(h, a.key));
     expect(h.deps.subscriptions.count(a.id)).toBe(20);
     expect(h.deps.events.listenerCount(a.id)).toBe(20);
@@ -935,7 +831,7 @@ describe('a client that leaves', () => {
     // The 1,001st ended it on the server, while the client still had not read.
     await released(h, a.id);
 
-    const sub = new SseReader(res);
+    const sub = new TaskEventReader(res);
     open.add(sub);
     const got: string[] = [];
     for (;;) {
@@ -1077,7 +973,7 @@ describe('transport', () => {
     const url = `http://localhost/graphql?query=${encodeURIComponent(SUBSCRIPTION)}`;
     const res = await h.app.fetch(url, { headers: { accept: 'text/event-stream', 'x-access-key': a.key } });
     expect(res.status).toBe(200);
-    const sub = new SseReader(res);
+    const sub = new TaskEventReader(res);
     open.add(sub);
     const created = await api.create();
     expect(narrow(await sub.next(), 'TaskChanged').task).toEqual(created);
@@ -1088,7 +984,7 @@ describe('transport', () => {
     const res = await sseFetch(h, a.key, {}, { query: 'subscription { taskEvents { __typename nope } }' });
     // yoga answers a stream (200) whose one event carries the validation error.
     expect(res.status).toBe(200);
-    const sub = new SseReader(res);
+    const sub = new TaskEventReader(res);
     open.add(sub);
     const { payload } = await sub.raw();
     expect(payload).toEqual({
@@ -1166,7 +1062,7 @@ describe('over a real HTTP connection', () => {
     const early = new AbortController();
     const late = new AbortController();
     const silent = await post(a.key, early.signal);
-    const reading = new SseReader(await post(a.key, late.signal));
+    const reading = new TaskEventReader(await post(a.key, late.signal));
     expect(silent.status).toBe(200);
     expect(hh.deps.subscriptions.count(a.id)).toBe(2);
 
