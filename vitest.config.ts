@@ -1,9 +1,11 @@
 // Three projects: the whole suite on SQLite; the whole suite again on
 // PostgreSQL; and the Redis suites (shared rate limits, two instances), which
 // need PostgreSQL and Redis. Suites that drive an outside program (Chromium
-// for the GraphiQL test) need it installed. A machine without those servers
-// or programs runs the rest and says loudly what it skipped; with
+// for the GraphiQL test; PHP, Python and curl running the REST APIs' own
+// client code) need it installed. A machine without those servers or
+// programs runs the rest and says loudly what it skipped; with
 // REQUIRE_SERVICES=1 (CI) anything missing fails the run instead.
+import { spawnSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { createRequire } from 'node:module';
 import { connect } from 'node:net';
@@ -26,14 +28,54 @@ function reachable(url: string): Promise<boolean> {
   });
 }
 
+interface Program {
+  name: string;
+  /** The environment variable that overrides `path`; the suites read the path from it. */
+  variable: string;
+  path: string;
+  /** What the program must have besides being there, and how to tell (exit 0 when it has it). */
+  needs?: { what: string; args: string[] };
+  suites: string[];
+  install: string;
+}
+
+/** `path` is the default: the variable, when set, names the program instead. */
+const program = (p: Program): Program => ({ ...p, path: process.env[p.variable] || p.path });
+
 /** Outside programs some suites drive, and how to get them. */
-const PROGRAMS = [
-  {
+const PROGRAMS: Program[] = [
+  program({
     name: 'Chromium',
-    path: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    variable: 'CHROMIUM_PATH',
+    path: '/usr/bin/chromium',
     suites: ['test/**/*.browser.test.ts'],
     install: 'apt-get install chromium (or set CHROMIUM_PATH)',
-  },
+  }),
+  // The image service's clients (test/clients/rest/): PHP with its curl
+  // extension, Python with requests, and the curl command.
+  program({
+    name: 'PHP',
+    variable: 'PHP_PATH',
+    path: '/usr/bin/php',
+    needs: { what: 'the curl extension', args: ['-r', 'exit(function_exists("curl_init")?0:1);'] },
+    suites: ['test/rest-image-clients.test.ts'],
+    install: 'apt-get install php-cli php-curl (or set PHP_PATH)',
+  }),
+  program({
+    name: 'Python 3',
+    variable: 'PYTHON_PATH',
+    path: '/usr/bin/python3',
+    needs: { what: 'the requests module', args: ['-c', 'import requests'] },
+    suites: ['test/rest-image-clients.test.ts'],
+    install: 'apt-get install python3-requests (or set PYTHON_PATH to a python3 that has requests)',
+  }),
+  program({
+    name: 'curl',
+    variable: 'CURL_PATH',
+    path: '/usr/bin/curl',
+    suites: ['test/rest-image-clients.test.ts', 'test/rest-curl.test.ts'],
+    install: 'apt-get install curl (or set CURL_PATH)',
+  }),
 ];
 
 function executable(file: string): boolean {
@@ -43,6 +85,16 @@ function executable(file: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** What keeps the program from serving its suites (as a notice and as CI's error), or null if nothing. */
+function lacking(p: Program): { notice: string; error: string } | null {
+  if (!executable(p.path)) return { notice: `${p.name} not at ${p.path}`, error: `${p.name} is not at ${p.path}` };
+  if (p.needs && spawnSync(p.path, p.needs.args, { stdio: 'ignore', timeout: 10_000 }).status !== 0) {
+    const why = `${p.name} at ${p.path} lacks ${p.needs.what}`;
+    return { notice: why, error: why };
+  }
+  return null;
 }
 
 const REDIS_SUITES = ['test/**/*.redis.test.ts'];
@@ -66,12 +118,15 @@ export default defineConfig(async () => {
     const skipped = postgres ? 'the Redis suites' : 'the PostgreSQL and Redis suites';
     notices.push(`${what}: ${skipped} will NOT run (only SQLite and the in-memory rate limiter are tested).`);
   }
-  const absent = PROGRAMS.filter((p) => !executable(p.path));
-  for (const p of absent) {
-    if (required) throw new Error(`REQUIRE_SERVICES=1 but ${p.name} is not at ${p.path}: ${p.install}.`);
-    notices.push(`${p.name} not at ${p.path}: ${p.suites.join(', ')} will NOT run. Install: ${p.install}.`);
+  const absent: Program[] = [];
+  for (const p of PROGRAMS) {
+    const why = lacking(p);
+    if (why === null) continue;
+    absent.push(p);
+    if (required) throw new Error(`REQUIRE_SERVICES=1 but ${why.error}: ${p.install}.`);
+    notices.push(`${why.notice}: ${p.suites.join(', ')} will NOT run. Install: ${p.install}.`);
   }
-  const withoutPrograms = absent.flatMap((p) => p.suites);
+  const withoutPrograms = [...new Set(absent.flatMap((p) => p.suites))];
   // The config is evaluated once per project: say it once.
   if (notices.length > 0 && !process.env.TEST_NOTICE_SHOWN) {
     process.env.TEST_NOTICE_SHOWN = '1';
@@ -80,7 +135,9 @@ export default defineConfig(async () => {
       `\n${bar}\n${notices.map((n) => `!! ${n}`).join('\n')}\n!! Set REQUIRE_SERVICES=1 to make them mandatory (CI does).\n${bar}\n`,
     );
   }
-  const env = { TEST_POSTGRES_URL: POSTGRES_URL, TEST_REDIS_URL: REDIS_URL };
+  // The suites run the programs this config checked.
+  const programPaths = Object.fromEntries(PROGRAMS.map((p) => [p.variable, p.path]));
+  const env = { TEST_POSTGRES_URL: POSTGRES_URL, TEST_REDIS_URL: REDIS_URL, ...programPaths };
   const project = (
     name: string,
     database: string,
@@ -92,7 +149,9 @@ export default defineConfig(async () => {
   });
   const projects = [project('sqlite', 'sqlite', ['test/**/*.test.ts'], [...REDIS_SUITES, ...withoutPrograms])];
   if (postgres)
-    projects.push(project('postgresql', 'postgresql', ['test/**/*.test.ts'], [...REDIS_SUITES, ...SQLITE_ONLY]));
+    projects.push(
+      project('postgresql', 'postgresql', ['test/**/*.test.ts'], [...REDIS_SUITES, ...SQLITE_ONLY, ...withoutPrograms]),
+    );
   if (postgres && redis) projects.push(project('redis', 'postgresql', REDIS_SUITES, []));
   return {
     resolve: {
