@@ -1,8 +1,13 @@
 // `npm run bench`: the production server against two reference servers in the
 // same run — bare node:http + prepared statements (the machine's limit) and
-// yoga + Pothos + prepared statements (the framework's cost) — over nine
-// workloads (W1–W9; W5, deleteTasks of 1,000 ids, runs on the API alone),
-// alternating servers over several rounds and reporting medians; then W10, the
+// yoga + Pothos + prepared statements (the framework's cost) — over the
+// workloads W1–W9 and W12, alternating servers over several rounds and
+// reporting medians. W5, deleteTasks of 1,000 ids, runs on the API alone. W12
+// is W1's hot read through a REST door (the screenshot Task API's
+// GET /v1/tasks/<id>, key in X-Access-Key), checked to answer the task's own
+// JSON; it runs right after W1, on the API and on bare-ref (its W1 read) only:
+// yoga-ref has no REST path, so its column shows —, and a note gives W12's
+// req/s and p99 against W1's (api) and bare-ref's. Then W10, the
 // dispatcher firing 1,000 tasks due at one second (bench/dispatch.ts), in this
 // process against its own references; then W11, fan-out (bench/fanout.ts): a
 // fresh production server holding 1,000 SSE subscriptions of one account, the
@@ -15,7 +20,8 @@
 // (comma-separated workload numbers, to iterate on one: BENCH_ONLY=10 runs the
 // dispatcher alone, without building the servers' fixture; BENCH_ONLY=11 the
 // fan-out alone, on the fixture without W4, W5 and W7's rows, which take
-// minutes to build), BENCH_DISPATCH_TASKS (1000), BENCH_DISPATCH_CONCURRENCY
+// minutes to build; BENCH_ONLY=1,12 the GraphQL and REST hot reads, with W5
+// as any server workload), BENCH_DISPATCH_TASKS (1000), BENCH_DISPATCH_CONCURRENCY
 // (50), BENCH_EXECUTOR_MS (20), BENCH_FANOUT_SUBSCRIBERS (1000),
 // BENCH_FANOUT_RENAMES (100).
 //
@@ -60,7 +66,7 @@ const cfg = {
 const cores = os.availableParallelism();
 const pinned = cores >= 2 && hasTaskset();
 const only = process.env.BENCH_ONLY?.split(',').map(Number);
-/** The servers' workloads (W1–W9, W5 with them) run unless BENCH_ONLY names only W10 or W11. */
+/** The servers' workloads (W1–W9 and W12, W5 with them) run unless BENCH_ONLY names only W10 or W11. */
 const httpSelected = !only || only.some((id) => id !== DISPATCH_WORKLOAD && id !== FANOUT_WORKLOAD);
 const dispatchSelected = !only || only.includes(DISPATCH_WORKLOAD);
 const fanoutSelected = !only || only.includes(FANOUT_WORKLOAD);
@@ -240,17 +246,32 @@ const PREVIEWS: Schedule[] = [
   { crontab: '10 0 1 1 *', timezone: 'Europe/Dublin' },
   { crontab: '30 7 * * 1-5', timezone: 'America/Toronto' },
 ];
-/** Is this response body a correct answer (GraphQL errors arrive with HTTP 200)? */
-type Check = (body: { data?: Record<string, unknown>; errors?: unknown }) => boolean;
+/** A parsed response body: GraphQL's `{ data, errors }`, or a REST door's own JSON (W12). */
+type Body = { data?: Record<string, unknown>; errors?: unknown } & Record<string, unknown>;
+/**
+ * Is this response body a correct answer (GraphQL errors arrive with HTTP 200)?
+ * `sent` is what the picker gave the request it answers.
+ */
+type Check = (body: Body, sent: ReturnType<Pick>) => boolean;
 
 interface Workload {
   id: number;
   title: string;
+  /** The GraphQL operation (on the references: theirs; bare-ref's path is `/<op>`). */
   op: Op;
+  /**
+   * Set for a REST door's workload: the API gets `GET <rest(sent)>` with the
+   * key in X-Access-Key instead of POST /graphql; the references still run `op`.
+   */
+  rest?: (sent: ReturnType<Pick>) => string;
   /** Which ids a request uses; a new picker per server, so writes never share rows. */
   picker(server: ServerName): Pick;
-  check: Record<ServerName, Check>;
+  /** The servers it runs on are those it has a check for (W12 has no yoga-ref: no REST path there). */
+  check: Partial<Record<ServerName, Check>>;
 }
+
+/** A workload runs on the servers it has a check for. */
+const runsOn = (w: Workload, s: Server) => w.check[s.name] !== undefined;
 
 const rand = (n: number) => Math.floor(Math.random() * n);
 const typename = (v: unknown) => (v as { __typename?: string } | null)?.__typename;
@@ -270,6 +291,17 @@ const described = (nodes: unknown) =>
   );
 const previewed = (p: unknown) =>
   typename(p) === 'SchedulePreview' && (p as { nextRuns?: unknown[] }).nextRuns?.length === 5;
+/**
+ * The screenshot Task API's task JSON for task `id` (document 001): its id (a
+ * JSON number only when the id is all digits, a string otherwise), `enabled` a
+ * boolean, `api` in lower case. An error's JSON (code, type, details) fails.
+ */
+const restTask = (b: Body, id: string) =>
+  (typeof b.id === 'number' ? /^\d+$/.test(id) && String(b.id) === id : b.id === id) &&
+  typeof b.enabled === 'boolean' &&
+  typeof b.api === 'string' &&
+  b.api !== '' &&
+  b.api === b.api.toLowerCase();
 
 function workloads(f: Fixture): Workload[] {
   const anyTask: Pick = () => {
@@ -283,6 +315,20 @@ function workloads(f: Fixture): Workload[] {
   });
   return [
     { id: 1, title: 'task(id:) hot read', op: 'hot', picker: () => anyTask, check: readChecks('task') },
+    // Listed (so run) right after W1: W12/W1(api) compares the two doors on
+    // the same database, a minute apart, before W4 and W6 write to it.
+    {
+      id: 12,
+      title: 'REST GET /v1/tasks/:id hot read',
+      op: 'hot',
+      rest: (sent) => `/v1/tasks/${encodeURIComponent(sent.ids[0]!)}`,
+      picker: () => anyTask,
+      check: {
+        api: (b, sent) => restTask(b, sent.ids[0]!),
+        // W1's bare read: the machine's limit for the same row. No yoga-ref: no REST path there.
+        'bare-ref': readChecks('task')['bare-ref'],
+      },
+    },
     {
       id: 2,
       title: 'tasks(first: 50) page',
@@ -385,17 +431,39 @@ function workloads(f: Fixture): Workload[] {
   ];
 }
 
+/**
+ * Autocannon's per-connection context: what the picker gave the request in
+ * flight (one at a time per connection, no pipelining), for its check.
+ */
+interface Sent {
+  sent?: ReturnType<Pick>;
+}
+
 function request(server: Server, w: Workload, pick: Pick, onCheck: (ok: boolean, body: string) => void) {
   let seen = 0;
-  const validate = (_status: number, body: string) => {
+  const check = w.check[server.name];
+  if (!check) throw new Error(`W${w.id} does not run on ${server.name}`);
+  const validate = (_status: number, body: string, context: Sent) => {
     // Parse a sample: every 20th body (parsing all would load the generator).
     if (seen++ % 20 !== 0) return;
     let ok = false;
     try {
-      ok = w.check[server.name](JSON.parse(body));
+      ok = check(JSON.parse(body), context.sent!);
     } catch {}
     onCheck(ok, body);
   };
+  if (server.name === 'api' && w.rest) {
+    const rest = w.rest;
+    return {
+      method: 'GET' as const,
+      setupRequest: (req: Record<string, unknown>, context: Sent) => {
+        const sent = pick();
+        context.sent = sent;
+        return { ...req, path: rest(sent), headers: { 'x-access-key': sent.key } };
+      },
+      onResponse: validate,
+    };
+  }
   if (server.name === 'bare-ref') {
     const query = (p: ReturnType<Pick>) =>
       p.schedule
@@ -403,7 +471,11 @@ function request(server: Server, w: Workload, pick: Pick, onCheck: (ok: boolean,
         : `ids=${p.ids.join(',')}`;
     return {
       method: 'GET' as const,
-      setupRequest: (req: { path?: string }) => ({ ...req, path: `/${w.op}?${query(pick())}` }),
+      setupRequest: (req: { path?: string }, context: Sent) => {
+        const sent = pick();
+        context.sent = sent;
+        return { ...req, path: `/${w.op}?${query(sent)}` };
+      },
       onResponse: validate,
     };
   }
@@ -411,8 +483,10 @@ function request(server: Server, w: Workload, pick: Pick, onCheck: (ok: boolean,
   return {
     method: 'POST' as const,
     path: '/graphql',
-    setupRequest: (req: Record<string, unknown>) => {
-      const { key, ids, schedule } = pick();
+    setupRequest: (req: Record<string, unknown>, context: Sent) => {
+      const sent = pick();
+      context.sent = sent;
+      const { key, ids, schedule } = sent;
       const variables = schedule
         ? { c: schedule.crontab, z: schedule.timezone }
         : w.op === 'aliases'
@@ -605,7 +679,7 @@ async function main() {
 }
 
 /**
- * The servers' database. Without W1–W9 (BENCH_ONLY=11) it has no one-task
+ * The servers' database. Without W1–W9 and W12 (BENCH_ONLY=11) it has no one-task
  * accounts and no rows to delete: W11 uses neither, and they take minutes.
  */
 async function serverFixture(): Promise<Fixture> {
@@ -622,7 +696,7 @@ async function serverFixture(): Promise<Fixture> {
   return fixture;
 }
 
-/** W1–W9 and W5 against the three servers. */
+/** W1–W9, W12 and W5 against the three servers (each workload on those it has a check for). */
 async function httpWorkloads(fixture: Fixture): Promise<HttpResult> {
   const servers: Server[] = [];
   for (const name of ['api', 'yoga-ref', 'bare-ref'] as const) {
@@ -633,22 +707,24 @@ async function httpWorkloads(fixture: Fixture): Promise<HttpResult> {
   try {
     const selected = workloads(fixture).filter((w) => !only || only.includes(w.id));
     const pickers = new Map(selected.map((w) => [w.id, new Map(servers.map((s) => [s.name, w.picker(s.name)]))]));
-    // Warm-up: every workload on every server once, unmeasured, so the JIT,
-    // caches and pools are in their steady state before anything counts.
+    // Warm-up: every workload on each of its servers once, unmeasured, so the
+    // JIT, caches and pools are in their steady state before anything counts.
     for (const w of selected) {
-      for (const s of servers) if (cfg.warmup > 0) await load(s, w, pickers.get(w.id)!.get(s.name)!, cfg.warmup);
+      for (const s of servers)
+        if (cfg.warmup > 0 && runsOn(w, s)) await load(s, w, pickers.get(w.id)!.get(s.name)!, cfg.warmup);
     }
     const rssAfterWarmup = await restingRssMb(api.child.pid!);
     console.error(`bench: warmed up (API RSS ${rssAfterWarmup} MB)`);
     for (const w of selected) {
-      const results = new Map<ServerName, Measurement[]>(servers.map((s) => [s.name, []]));
+      const mine = servers.filter((s) => runsOn(w, s));
+      const results = new Map<ServerName, Measurement[]>(mine.map((s) => [s.name, []]));
       for (let round = 0; round < cfg.rounds; round++) {
         // Alternate the order each round so no server always runs first.
-        const order = round % 2 === 0 ? servers : [...servers].reverse();
+        const order = round % 2 === 0 ? mine : [...mine].reverse();
         for (const s of order)
           results.get(s.name)!.push(await load(s, w, pickers.get(w.id)!.get(s.name)!, cfg.duration));
       }
-      for (const s of servers) {
+      for (const s of mine) {
         const m = results.get(s.name)!;
         rows.push({
           workload: w.id,
@@ -788,11 +864,15 @@ function httpReport(r: HttpResult) {
     '| # | workload | server | req/s | p50 ms | p99 ms | vs yoga-ref | vs bare-ref | failed / checked |',
     '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
-  for (const row of r.rows) {
-    const yoga = get(row.workload, 'yoga-ref');
-    const bare = get(row.workload, 'bare-ref');
+  /** The ratio to `s` on the same workload, or — where the workload does not run on `s` (W12: yoga-ref). */
+  const versus = (row: Row, s: ServerName) => {
+    const other = r.rows.find((x) => x.workload === row.workload && x.server === s);
+    return other ? `${ratio(row.rps, other.rps).toFixed(2)}x` : '—';
+  };
+  // In workload order (W12 runs right after W1 but is listed last).
+  for (const row of [...r.rows].sort((a, b) => a.workload - b.workload)) {
     lines.push(
-      `| ${row.workload} | ${row.title} | ${row.server} | ${row.rps} | ${row.p50} | ${row.p99} | ${ratio(row.rps, yoga.rps).toFixed(2)}x | ${ratio(row.rps, bare.rps).toFixed(2)}x | ${row.failures} / ${row.checked} |`,
+      `| ${row.workload} | ${row.title} | ${row.server} | ${row.rps} | ${row.p50} | ${row.p99} | ${versus(row, 'yoga-ref')} | ${versus(row, 'bare-ref')} | ${row.failures} / ${row.checked} |`,
     );
   }
   lines.push(
@@ -842,18 +922,34 @@ function sourceTree(): { commit: string; changed: string[] } | undefined {
 
 const ratio = (a: number, b: number) => (b > 0 ? a / b : Number.NaN);
 
-/** W9 has no target: the references answer croner's instants alone (no key,
+/**
+ * W9 has no target: the references answer croner's instants alone (no key,
  * rate limit, validation, local times or `shifted`), so the ratio is what
- * that work costs, followed from run to run rather than gated. */
+ * that work costs, followed from run to run rather than gated. W12 has none
+ * yet either: the REST door's hot read against GraphQL's (W1) and the
+ * machine's limit, followed from run to run.
+ */
 function httpNotes(r: HttpResult): string[] {
-  const preview = r.rows.find((x) => x.workload === 9 && x.server === 'api');
-  const rps = (s: ServerName) => r.rows.find((x) => x.workload === 9 && x.server === s)?.rps ?? Number.NaN;
-  if (!preview) return [];
-  return [
-    '',
-    `W9 schedulePreview (no target): ${ratio(preview.rps, rps('yoga-ref')).toFixed(2)}x yoga-ref ` +
-      `(yoga + cronstrue + croner's naive nextRuns), ${ratio(preview.rps, rps('bare-ref')).toFixed(2)}x bare-ref.`,
-  ];
+  const row = (w: number, s: ServerName) => r.rows.find((x) => x.workload === w && x.server === s);
+  const rps = (w: number, s: ServerName) => row(w, s)?.rps ?? Number.NaN;
+  const notes: string[] = [];
+  const preview = row(9, 'api');
+  if (preview)
+    notes.push(
+      `W9 schedulePreview (no target): ${ratio(preview.rps, rps(9, 'yoga-ref')).toFixed(2)}x yoga-ref ` +
+        `(yoga + cronstrue + croner's naive nextRuns), ${ratio(preview.rps, rps(9, 'bare-ref')).toFixed(2)}x bare-ref.`,
+    );
+  const door = row(12, 'api');
+  if (door) {
+    const hot = row(1, 'api');
+    notes.push(
+      `W12 REST GET /v1/tasks/:id (no target): ${door.rps} req/s, p99 ${door.p99} ms; ` +
+        (hot ? `${ratio(door.rps, hot.rps).toFixed(2)}x W1 api (task(id:) over GraphQL)` : 'W1 not in this run') +
+        `, ${ratio(door.rps, rps(12, 'bare-ref')).toFixed(2)}x bare-ref (its W1 read, measured in W12's rounds); ` +
+        'no yoga-ref (no REST path).',
+    );
+  }
+  return notes.length ? ['', ...notes.flatMap((n, i) => (i ? ['', n] : [n]))] : [];
 }
 
 await main();
