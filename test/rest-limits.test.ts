@@ -784,3 +784,23 @@ describe('the same order of checks on every door', () => {
     expect((await viewer(key)).rateLimit.remaining).toBe(60);
   });
 });
+
+describe("the connector door's 429 (contract: exactly the document's body)", () => {
+  it('is {"success": false, "errorCode": 1009, "errorMessage": "Too many requests"} with Retry-After, for both limits', async () => {
+    nextWindow();
+    const { id, key } = await h.account();
+    const taskId = await h.task(id);
+    for (let i = 0; i < 10; i++) expect((await rest.cancel(key, taskId)).status).toBe(200);
+    const document = { success: false, errorCode: 1009, errorMessage: 'Too many requests' };
+    // The schedule's limit.
+    expect(await rest.cancel(key, taskId)).toEqual({ status: 429, headers: limitHeaders(50, 60, 60), body: document });
+    // The account's limit (another account: this one has 11 operations counted).
+    const other = await h.account();
+    await exhaust(other.key, await h.task(other.id));
+    expect(await rest.cancel(other.key, await h.task(other.id))).toEqual({
+      status: 429,
+      headers: limitHeaders(0, 60, 60),
+      body: document,
+    });
+  });
+});

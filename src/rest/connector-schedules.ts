@@ -67,8 +67,9 @@ export const connectorSchedules: Door = {
   failure(failure, { retryAfterSeconds }) {
     const status = statusOf(failure);
     const { errorCode, errorMessage } = ERROR_CODES[status] ?? ERROR_CODES[500]!;
+    // 429 is exactly the document's body; the others say what exactly in `details`.
     const details =
-      failure === null
+      failure === null || status === 429
         ? undefined
         : 'code' in failure && failure.code === 'PAYMENT_REQUIRED'
           ? (failure as PaymentRequiredError).reason
