@@ -142,6 +142,20 @@ describe('Query.tasks', () => {
     expect(narrow(await readTasks({ first: -1 }, key), 'ValidationError').field).toBe('first');
     expect(narrow(await readTasks({ after: 'not-a-cursor' }, key), 'ValidationError').field).toBe('after');
   });
+
+  it('answers ValidationError for a forged cursor at a time no database stores (years before 1, after 9999)', async () => {
+    const { id, key } = await h.account();
+    await h.task(id);
+    const forged = (ms: number) => Buffer.from(JSON.stringify([ms, 'x'])).toString('base64url');
+    // Before year 1 PostgreSQL refused the date (a masked 500); from year 10000
+    // SQLite's ISO text sorted before every real time (an empty page).
+    for (const ms of [-62_135_596_800_001, -8.64e15, 253_402_300_800_000, 8.64e15]) {
+      expect(narrow(await readTasks({ after: forged(ms) }, key), 'ValidationError').field).toBe('after');
+    }
+    for (const ms of [-62_135_596_800_000, 253_402_300_799_999]) {
+      expect((await readTasks({ after: forged(ms) }, key))?.__typename).toBe('TaskConnection');
+    }
+  });
 });
 
 describe('Query.viewer', () => {
