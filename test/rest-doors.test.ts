@@ -782,23 +782,27 @@ describe('workspace batch delete (document 003)', () => {
     ['task_ids a string', '{"task_ids": "a"}', 'task_ids must be an array of strings.'],
     ['task_ids with a number', '{"task_ids": ["a", 1]}', 'task_ids must be an array of strings.'],
     ['task_ids null', '{"task_ids": null}', 'task_ids must be an array of strings.'],
-    ['task_ids empty', '{"task_ids": []}', 'ids must not be empty.'],
+    ['task_ids empty', '{"task_ids": []}', 'task_ids must not be empty.'],
     [
       '1,001 task_ids',
       JSON.stringify({ task_ids: Array.from({ length: 1001 }, (_, i) => `t${i}`) }),
-      'At most 1000 ids per call; got 1001.',
+      'At most 1000 task_ids per call; got 1001.',
     ],
     [
       'a 65-character id',
       JSON.stringify({ task_ids: ['ok', 'i'.repeat(65)] }),
-      'ids[1] has 65 characters; ids have at most 64.',
+      'task_ids[1] has 65 characters; task_ids have at most 64.',
     ],
     [
       'a 10,000-character id',
       JSON.stringify({ task_ids: ['i'.repeat(10_000)] }),
-      'ids[0] has 10000 characters; ids have at most 64.',
+      'task_ids[0] has 10000 characters; task_ids have at most 64.',
     ],
-    ['an id with a control character', JSON.stringify({ task_ids: ['a\nb'] }), 'ids[0] contains a control character.'],
+    [
+      'an id with a control character',
+      JSON.stringify({ task_ids: ['a\nb'] }),
+      'task_ids[0] contains a control character.',
+    ],
   ])('400 WKS.0002 for %s; nothing deleted', async (_, body, detail) => {
     const account = await h.account();
     const id = await h.task(account.id);

@@ -95,7 +95,10 @@ export const workspaceBatchDelete: Door = {
           ? (failure as PaymentRequiredError).reason
           : status === 401
             ? 'Send a valid API key in the X-Auth-Token header.'
-            : failure.message;
+            : // The service names its argument `ids`; this API calls it task_ids.
+              'field' in failure && failure.field === 'ids'
+              ? failure.message.replace(/\bids\b/g, 'task_ids')
+              : failure.message;
     return json(status, { error_code, error_msg, error_detail }, retryAfter(status, retryAfterSeconds));
   },
 };
