@@ -15,7 +15,7 @@ import { useRateLimitHeaders } from './http/rate-limit-headers.js';
 import { useReadiness } from './http/readiness.js';
 import { useSubscriptionTransport } from './http/subscription-transport.js';
 import type { Logger } from './logger.js';
-import { useRestDoors } from './rest/doors.js';
+import { useRestDoors } from './rest/router.js';
 import type { GraphQLContext } from './schema/builder.js';
 import { schema } from './schema/index.js';
 import type { Deps } from './services/session.js';

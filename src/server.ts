@@ -23,7 +23,13 @@ const starting: RequestListener = (req, res) => {
   const up = req.url === '/health';
   res.writeHead(up ? 200 : 503, up ? {} : { 'retry-after': '1' }).end();
 };
-const server = createServer(starting);
+// (Timeouts are enforced every connectionsCheckingInterval: 5 s, not 30 s.)
+const server = createServer({ connectionsCheckingInterval: 5_000 }, starting);
+// A request (headers and body) must arrive within 30 s, not Node's 5 minutes:
+// a client trickling a body it declared large holds a connection no longer.
+// Responses (SSE streams) and upgraded sockets are not bound by it.
+server.headersTimeout = 20_000;
+server.requestTimeout = 30_000;
 // GraphQL over WebSocket, once the runtime is ready.
 server.on('upgrade', (req, socket, head) => {
   if (!runtime || stopping) {

@@ -44,7 +44,8 @@ describe('CORS', () => {
     expect(pre.headers.get('access-control-allow-headers')).toBe(
       'content-type, x-access-key, traceparent, apollographql-client-name',
     );
-    expect(pre.headers.get('access-control-allow-methods')).toBe('GET, POST');
+    // DELETE: the screenshot Task API door's DELETE /v1/tasks/:id (src/rest/).
+    expect(pre.headers.get('access-control-allow-methods')).toBe('GET, POST, DELETE');
     expect(pre.headers.get('access-control-allow-credentials')).toBeNull();
   });
 

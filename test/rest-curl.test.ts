@@ -146,9 +146,10 @@ describe('document 001: GET /v1/tasks', () => {
       if (link === null) break;
       links.push(link);
       expect(link).not.toContain(account.key);
-      const m = link.match(/^<(\/v1\/tasks\?limit=2&after=[^>&]+)>; rel="next"$/);
+      // Relative to the list's URL (so it survives a proxy's path prefix).
+      const m = link.match(/^<(tasks\?limit=2&after=[^>&]+)>; rel="next"$/);
       expect(m, link).not.toBeNull();
-      next = m![1]!;
+      next = `/v1/${m![1]!}`;
     }
     expect(links).toHaveLength(2);
     expect(seen).toEqual(expected);
@@ -326,8 +327,8 @@ describe('document 003: POST /v2/:project_id/scheduled-tasks/batch-delete', () =
       error_code: 'WKS.0400',
       error_msg: 'Nothing was deleted: 2 of 3 tasks could not be deleted.',
       error_detail:
-        'batch-missing: WKS.0404 The scheduled task does not exist.; ' +
-        'batch-running: WKS.0409 The scheduled task is running and cannot be deleted.',
+        '"batch-missing": WKS.0404 The scheduled task does not exist.; ' +
+        '"batch-running": WKS.0409 The scheduled task is running and cannot be deleted.',
       failed_tasks: [
         { task_id: 'batch-missing', ...notFound },
         { task_id: 'batch-running', ...inProgress },

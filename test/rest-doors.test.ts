@@ -5,9 +5,10 @@
 // failures masked and logged once.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../src/app.js';
-import { MAX_REST_BODY_BYTES } from '../src/rest/body.js';
+import { MAX_REST_BODY_BYTES, SMALL_BODY_BYTES } from '../src/rest/body.js';
 import { createHarness, type Harness } from './helpers/harness.js';
-import { taskRow } from './helpers/rest.js';
+import { rawHttp, taskRow } from './helpers/rest.js';
+import { type Listening, listen } from './helpers/socket.js';
 
 const B = 'http://localhost';
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -48,9 +49,16 @@ async function answer(res: Reply): Promise<Answer> {
 }
 
 /** An error in the door's shape: status, JSON content type, the whole body (and so its key order). */
+/** The bytes a door writes for `body`: JSON, with invisible characters as \u escapes (src/rest/door.ts `json`). */
+const wire = (body: unknown) =>
+  JSON.stringify(body).replace(
+    /[\p{Cf}\u2028\u2029]/gu,
+    (c) => `\\u${c.codePointAt(0)!.toString(16).padStart(4, '0')}`,
+  );
+
 function expectError(a: Answer, status: number, body: unknown) {
   expect({ status: a.status, type: a.type, body: a.body }).toEqual({ status, type: JSON_TYPE, body });
-  expect(a.text).toBe(JSON.stringify(body));
+  expect(a.text).toBe(wire(body));
 }
 
 // ---- The four doors' requests -------------------------------------------------
@@ -145,10 +153,30 @@ const nonExisting = (scheduleId: string, status = 'NON-EXISTING') => ({
 const wks = (error_code: string, error_msg: string, error_detail: string) => ({ error_code, error_msg, error_detail });
 const WKS_NOT_FOUND = { error_code: 'WKS.0404', error_msg: 'The scheduled task does not exist.' };
 const WKS_RUNNING = { error_code: 'WKS.0409', error_msg: 'The scheduled task is running and cannot be deleted.' };
-const wksFailed = (total: number, failed: { task_id: string; error_code: string; error_msg: string }[]) => ({
+interface WksFailure {
+  task_id: string;
+  error_code: string;
+  error_msg: string;
+}
+/**
+ * An id as error_detail quotes it, for plain ids only (printable ASCII, at
+ * most 32 characters: JSON quotes and nothing else). Others are spelt out
+ * where they are tested.
+ */
+function quotedId(id: string): string {
+  if (!/^[\x20-\x7e]{0,32}$/.test(id)) throw new Error(`spell out how ${JSON.stringify(id)} is quoted`);
+  return JSON.stringify(id);
+}
+/** The batch's failure: error_detail names the first 20 (quoted), failed_tasks has them all, ids exact. */
+const wksFailed = (total: number, failed: WksFailure[], detail?: string) => ({
   error_code: 'WKS.0400',
   error_msg: `Nothing was deleted: ${failed.length} of ${total} tasks could not be deleted.`,
-  error_detail: failed.map((f) => `${f.task_id}: ${f.error_code} ${f.error_msg}`).join('; '),
+  error_detail:
+    detail ??
+    [
+      ...failed.slice(0, 20).map((f) => `${quotedId(f.task_id)}: ${f.error_code} ${f.error_msg}`),
+      ...(failed.length > 20 ? [`and ${failed.length - 20} more (see failed_tasks)`] : []),
+    ].join('; '),
   failed_tasks: failed,
 });
 
@@ -160,7 +188,9 @@ const NO_KEY_MESSAGE = 'A valid API key is required (X-Access-Key header, Author
 const UNKNOWN_KEY = 'Unknown or revoked API key.';
 const UNPAID_MESSAGE = 'The account has an unpaid invoice; pay it to continue.';
 const PLAN_MESSAGE = 'Scheduled tasks require the SCALE plan; upgrade to continue.';
-const TOO_LARGE = 'The request body is larger than 256 KiB.';
+/** Each door's body limit and its 413 message: one field's doors 16 KiB, the workspace's batch 128 KiB. */
+const SMALL_TOO_LARGE = 'The request body is larger than 16 KiB.';
+const BATCH_TOO_LARGE = 'The request body is larger than 128 KiB.';
 
 /** A key-shaped value no account holds (tsk_ + 43 characters, like real keys). */
 const WRONG_KEY = `tsk_${'W'.repeat(43)}`;
@@ -376,23 +406,27 @@ describe.each(DOORS)('$name', (door) => {
     expect(a.headers.get('retry-after')).toBeNull();
   });
 
-  it('413 for a body over 256 KiB, declared or streamed, in the door’s shape', async () => {
+  it('reads a body of exactly the door’s limit; one byte more is 413 in its shape, declared or streamed', async () => {
     const account = await h.account();
-    const id = await h.task(account.id);
-    const before = await taskRow(h, id);
-    const big = JSON.stringify({
-      access_key: account.key,
-      task_ids: [id],
-      task_uid: id,
-      pad: 'x'.repeat(MAX_REST_BODY_BYTES),
-    });
-    for (const body of [big, streamOf(big)]) {
-      const res = await bigRequest(door, account.key, id, body);
-      const a = await answer(res);
-      expectError(a, 413, TOO_LARGE_BODY[door.logName]);
+    const limit = BODY_LIMIT[door.logName]!;
+    for (const sent of ['with a Content-Length', 'streamed'] as const) {
+      const as = (text: string): BodyInit => (sent === 'streamed' ? streamOf(text) : text);
+      const id = await h.task(account.id);
+      const exact = await answer(bigRequest(door, account.key, id, as(paddedBody(door, account.key, id, limit))));
+      expect(exact.status, `${sent}: ${exact.text}`).toBe(door.ok);
+      const row = await taskRow(h, id);
+      if (door.changed === 'deleted') expect(row, sent).toBeNull();
+      else expect(row?.status, sent).toBe('CANCELLED');
+      const kept = await h.task(account.id);
+      const before = await taskRow(h, kept);
+      const over = await answer(
+        bigRequest(door, account.key, kept, as(paddedBody(door, account.key, kept, limit + 1))),
+      );
+      expectError(over, 413, TOO_LARGE_BODY[door.logName]);
+      await expectUntouched(h, kept, before);
     }
-    await expectUntouched(h, id, before);
-    expect(await h.quotaUsed(account.id)).toBe(0);
+    // The two bodies of exactly the limit did their work; the two over it nothing.
+    expect(await h.quotaUsed(account.id)).toBe(2);
   });
 });
 
@@ -409,11 +443,39 @@ function streamOf(text: string): ReadableStream<Uint8Array> {
 }
 
 const TOO_LARGE_BODY: Record<string, unknown> = {
-  'screenshot-tasks-v1': shot(413, TOO_LARGE),
-  'connector-schedules': conn(1000, 'Request body too large', TOO_LARGE),
-  'workspace-batch-delete': wks('WKS.0413', 'Request body too large.', TOO_LARGE),
+  'screenshot-tasks-v1': shot(413, SMALL_TOO_LARGE),
+  'connector-schedules': conn(1000, 'Request body too large', SMALL_TOO_LARGE),
+  'workspace-batch-delete': wks('WKS.0413', 'Request body too large.', BATCH_TOO_LARGE),
   'image-tasks': img('Слишком большой запрос'),
 };
+
+/** The bodies each door reads: a key or a task id is 16 KiB at most; the batch of 1,000 ids 128 KiB. */
+const SMALL_LIMIT = 16 * 1024;
+const BATCH_LIMIT = 128 * 1024;
+const BODY_LIMIT: Record<string, number> = {
+  'screenshot-tasks-v1': SMALL_LIMIT,
+  'connector-schedules': SMALL_LIMIT,
+  'workspace-batch-delete': BATCH_LIMIT,
+  'image-tasks': SMALL_LIMIT,
+};
+
+/**
+ * A body of exactly `bytes` bytes that does the door's write of `id` (the
+ * screenshot door's key in it, as bigRequest sends no key header there),
+ * padded with a field the door ignores.
+ */
+function paddedBody(door: Door, key: string, id: string, bytes: number): string {
+  const fields: Record<string, unknown> = {
+    'screenshot-tasks-v1': { access_key: key },
+    'connector-schedules': {},
+    'workspace-batch-delete': { task_ids: [id] },
+    'image-tasks': { task_uid: id },
+  }[door.logName]!;
+  const pad = bytes - JSON.stringify({ ...fields, pad: '' }).length;
+  const body = JSON.stringify({ ...fields, pad: 'x'.repeat(pad) });
+  expect(Buffer.byteLength(body)).toBe(bytes);
+  return body;
+}
 
 /** The door's write with a body of our choosing (the screenshot door reads its body only for a key: none elsewhere). */
 function bigRequest(door: Door, key: string, id: string, body: BodyInit): Reply {
@@ -475,11 +537,12 @@ describe('screenshot Task API v1 (documents 000, 001)', () => {
   });
 
   it.each([
-    ['limit=0', '?limit=0', 'limit must be an integer from 1 to 100.'],
-    ['limit=101', '?limit=101', 'limit must be an integer from 1 to 100.'],
-    ['limit=abc', '?limit=abc', 'limit must be an integer from 1 to 100.'],
-    ['limit=1.5', '?limit=1.5', 'limit must be an integer from 1 to 100.'],
-    ['limit=-1', '?limit=-1', 'limit must be an integer from 1 to 100.'],
+    // The page-size rule is listTasks' (0–MAX_LIST_SIZE for this door), worded with this API's `limit`.
+    ['limit=1001', '?limit=1001', 'limit must be an integer from 0 to 1000.'],
+    ['limit=99999999', '?limit=99999999', 'limit must be an integer from 0 to 1000.'],
+    ['limit=abc', '?limit=abc', 'limit must be an integer from 0 to 1000.'],
+    ['limit=1.5', '?limit=1.5', 'limit must be an integer from 0 to 1000.'],
+    ['limit=-1', '?limit=-1', 'limit must be an integer from 0 to 1000.'],
     [
       'a cursor that is not ours',
       '?after=garbage',
@@ -491,6 +554,24 @@ describe('screenshot Task API v1 (documents 000, 001)', () => {
     const a = await answer(h.app.fetch(`${B}/v1/tasks${query}`, { headers: { 'x-access-key': account.key } }));
     expectError(a, 400, shot(400, message));
     expect(a.text.length).toBeLessThan(400);
+  });
+
+  it('GET /v1/tasks without limit answers every task up to 1,000 in one array (its document has no pages); limit=0 is []', async () => {
+    const account = await h.account();
+    await h.tasks(
+      account.id,
+      Array.from({ length: 150 }, () => ({})),
+    );
+    const all = await answer(h.app.fetch(`${B}/v1/tasks`, { headers: { 'x-access-key': account.key } }));
+    expect(all.status).toBe(200);
+    expect(all.body as unknown[]).toHaveLength(150);
+    expect(all.headers.get('link')).toBeNull();
+    const none = await answer(h.app.fetch(`${B}/v1/tasks?limit=0`, { headers: { 'x-access-key': account.key } }));
+    expect({ status: none.status, body: none.body, link: none.headers.get('link') }).toEqual({
+      status: 200,
+      body: [],
+      link: null,
+    });
   });
 
   // Cursors this API never issues, but a client can send: base64url of [ms, id]
@@ -617,16 +698,16 @@ describe('screenshot Task API v1 (documents 000, 001)', () => {
   });
 
   it.each([
-    ['PUT', '/v1/tasks', 'GET'],
-    ['POST', '/v1/tasks', 'GET'],
-    ['DELETE', '/v1/tasks', 'GET'],
-    ['PUT', '/v1/tasks/abc', 'GET, DELETE'],
-    ['POST', '/v1/tasks/abc', 'GET, DELETE'],
-    ['PATCH', '/v1/tasks/abc', 'GET, DELETE'],
+    ['PUT', '/v1/tasks', 'GET, HEAD'],
+    ['POST', '/v1/tasks', 'GET, HEAD'],
+    ['DELETE', '/v1/tasks', 'GET, HEAD'],
+    ['PUT', '/v1/tasks/abc', 'GET, HEAD, DELETE'],
+    ['POST', '/v1/tasks/abc', 'GET, HEAD, DELETE'],
+    ['PATCH', '/v1/tasks/abc', 'GET, HEAD, DELETE'],
   ])('405 for %s %s with Allow: %s', async (method, path, allow) => {
     const account = await h.account();
     const a = await answer(h.app.fetch(`${B}${path}`, { method, headers: { 'x-access-key': account.key } }));
-    expectError(a, 405, shot(405, `This path takes ${allow.replace(', ', ' or ')}.`));
+    expectError(a, 405, shot(405, `This path takes ${allow}.`));
     expect(a.headers.get('allow')).toBe(allow);
   });
 });
@@ -741,16 +822,16 @@ describe('connector schedule cancel (document 002)', () => {
     }
   });
 
-  it('a body of exactly 256 KiB is read; one byte more is 413', async () => {
+  it('a body of exactly 16 KiB is read; one byte more is 413', async () => {
     const account = await h.account();
-    const exact = `{"p":"${'x'.repeat(MAX_REST_BODY_BYTES - 8)}"}`;
-    expect(exact.length).toBe(MAX_REST_BODY_BYTES);
+    const exact = `{"p":"${'x'.repeat(SMALL_LIMIT - 8)}"}`;
+    expect(exact.length).toBe(SMALL_LIMIT);
     expectError(await answer(cancel(h.app, account.key, 'no-such', exact)), 200, nonExisting('no-such'));
-    const over = `{"p":"${'x'.repeat(MAX_REST_BODY_BYTES - 7)}"}`;
+    const over = `{"p":"${'x'.repeat(SMALL_LIMIT - 7)}"}`;
     expectError(
       await answer(cancel(h.app, account.key, 'no-such', over)),
       413,
-      conn(1000, 'Request body too large', TOO_LARGE),
+      conn(1000, 'Request body too large', SMALL_TOO_LARGE),
     );
   });
 });
@@ -813,18 +894,62 @@ describe('workspace batch delete (document 003)', () => {
     expect(await h.quotaUsed(account.id)).toBe(0);
   });
 
-  it('1,000 ids are accepted (all missing here: each named, nothing deleted)', async () => {
+  it('1,000 ids are accepted (all missing here): error_detail names 20 and counts the rest, failed_tasks lists all 1,000 in order', async () => {
     const account = await h.account();
     const ids = Array.from({ length: 1000 }, (_, i) => `m${i}`);
     const a = await answer(batchOf(h.app, account.key, ids));
+    const failed = ids.map((task_id) => ({ task_id, ...WKS_NOT_FOUND }));
+    const detail = `${ids
+      .slice(0, 20)
+      .map((id) => `"${id}": WKS.0404 The scheduled task does not exist.`)
+      .join('; ')}; and 980 more (see failed_tasks)`;
+    expectError(a, 400, wksFailed(1000, failed, detail));
+    expect((a.body as { failed_tasks: WksFailure[] }).failed_tasks.map((f) => f.task_id)).toEqual(ids);
+    expect(await h.quotaUsed(account.id)).toBe(0);
+  });
+
+  it.each([
+    [20, ''],
+    [21, '; and 1 more (see failed_tasks)'],
+  ])('%i failures: error_detail names the first 20%s', async (n, tail) => {
+    const account = await h.account();
+    const ids = Array.from({ length: n }, (_, i) => `f${i}`);
+    const a = await answer(batchOf(h.app, account.key, ids));
+    const detail =
+      ids
+        .slice(0, 20)
+        .map((id) => `"${id}": WKS.0404 The scheduled task does not exist.`)
+        .join('; ') + tail;
     expectError(
       a,
       400,
       wksFailed(
-        1000,
+        n,
         ids.map((task_id) => ({ task_id, ...WKS_NOT_FOUND })),
+        detail,
       ),
     );
+  });
+
+  it('error_detail quotes ids as messages quote client input (bidi and zero-width escaped, 32 characters); failed_tasks has them exact', async () => {
+    const account = await h.account();
+    const rlo = 'evil\u202Etxt.exe';
+    const zw = 'a\u200Bb';
+    const long = `${'L'.repeat(32)}${'M'.repeat(32)}`;
+    const a = await answer(batchOf(h.app, account.key, [rlo, zw, long]));
+    const failed = [rlo, zw, long].map((task_id) => ({ task_id, ...WKS_NOT_FOUND }));
+    const detail = [
+      '"evil\\u202etxt.exe": WKS.0404 The scheduled task does not exist.',
+      '"a\\u200bb": WKS.0404 The scheduled task does not exist.',
+      `"${'L'.repeat(32)}…": WKS.0404 The scheduled task does not exist.`,
+    ].join('; ');
+    expectError(a, 400, wksFailed(3, failed, detail));
+    const body = a.body as { error_detail: string; failed_tasks: WksFailure[] };
+    expect(body.error_detail).not.toMatch(/[\u202E\u200B]/);
+    expect(body.failed_tasks.map((f) => f.task_id)).toEqual([rlo, zw, long]);
+    // Exact as data, but never raw on the wire.
+    expect(a.text).not.toMatch(/[\u202E\u200B]/);
+    expect(a.text).toContain('"task_id":"evil\\u202etxt.exe"');
   });
 
   it('project_id: any printable value up to 64 characters selects nothing; longer or with a control character is 400', async () => {
@@ -1009,11 +1134,21 @@ describe('image service task delete (document 004)', () => {
     expect(await taskRow(h, id)).not.toBeNull();
   });
 
-  it('a file under task_uid is not a string field: 400', async () => {
+  it('a file part is not a field: alone, task_uid is missing (400); with string values after it, the first string is used', async () => {
     const account = await h.account();
-    const f = new FormData();
-    f.append('task_uid', new Blob(['abc']), 'uid.txt');
-    expectError(await answer(imageDelete(h.app, account.key, f)), 400, img('Параметр task_uid должен быть строкой'));
+    const [id, decoy, second] = (await h.tasks(account.id, [{}, {}, {}])) as [string, string, string];
+    const fileOnly = new FormData();
+    fileOnly.append('task_uid', new Blob([decoy]), 'uid.txt');
+    expectError(await answer(imageDelete(h.app, account.key, fileOnly)), 400, img('Не указан параметр task_uid'));
+    const fileFirst = new FormData();
+    fileFirst.append('task_uid', new Blob([decoy]), 'uid.txt');
+    fileFirst.append('task_uid', id);
+    fileFirst.append('task_uid', second);
+    expectError(await answer(imageDelete(h.app, account.key, fileFirst)), 200, { type: 'success' });
+    expect(await taskRow(h, id)).toBeNull();
+    expect(await taskRow(h, decoy)).not.toBeNull();
+    expect(await taskRow(h, second)).not.toBeNull();
+    expect(await h.quotaUsed(account.id)).toBe(1);
   });
 
   it('401 "Неверный токен авторизации" with no token, a wrong one, or not a Bearer', async () => {
@@ -1045,6 +1180,225 @@ describe('image service task delete (document 004)', () => {
       expectError(a, 405, img('Метод не поддерживается'));
       expect(a.headers.get('allow')).toBe('POST');
     }
+  });
+});
+
+// ---- The key before the body --------------------------------------------------
+
+/** A stream that never sends a byte and never ends: reading it would never finish. */
+function silentStream(): ReadableStream<Uint8Array> {
+  return new ReadableStream({ pull: () => new Promise<void>(() => {}) });
+}
+
+describe('the key before the body: the connector, workspace and image doors authenticate first', () => {
+  const CONN_401 = conn(1001, 'Invalid API key', UNKNOWN_KEY);
+  const WKS_401 = wks(
+    'APIGW.0301',
+    'Incorrect IAM authentication information.',
+    'Send a valid API key in the X-Auth-Token header.',
+  );
+  const IMG_401 = img('Неверный токен авторизации');
+  const JSON_HEADERS = { 'content-type': 'application/json' };
+
+  it.each([
+    ['not JSON', '{'],
+    ['a JSON array', '[]'],
+    ['a JSON string', '"x"'],
+  ])('a wrong key with a body that is %s: 401 (not 400) on every one of the three', async (_, body) => {
+    expectError(await answer(cancel(h.app, WRONG_KEY, 'x', body)), 401, CONN_401);
+    for (const key of [WRONG_KEY, undefined]) {
+      expectError(await answer(batchDelete(h.app, key, body)), 401, WKS_401);
+      expectError(await answer(imageDelete(h.app, key, body, JSON_HEADERS)), 401, IMG_401);
+    }
+  });
+
+  it('a wrong key with a body the door would refuse as empty or as a bad form: 401', async () => {
+    for (const key of [WRONG_KEY, undefined]) {
+      for (const body of ['', null]) expectError(await answer(batchDelete(h.app, key, body)), 401, WKS_401);
+      for (const [body, type] of [
+        ['garbage without a boundary', 'multipart/form-data; boundary=zzz'],
+        ['--zzz\r\n', 'multipart/form-data'],
+        ['other=1', 'application/x-www-form-urlencoded'],
+      ] as const) {
+        expectError(await answer(imageDelete(h.app, key, body, { 'content-type': type })), 401, IMG_401);
+      }
+    }
+  });
+
+  it('a wrong key with a body over the limit: 401, the body never read (one that never ends is answered)', async () => {
+    const connectorDoor = DOORS.find((d) => d.logName === 'connector-schedules')!;
+    const over = `{"pad":"${'x'.repeat(BATCH_LIMIT)}"}`;
+    for (const body of [over, streamOf(over), silentStream()]) {
+      expectError(await answer(bigRequest(connectorDoor, WRONG_KEY, 'x', body)), 401, CONN_401);
+    }
+    for (const key of [WRONG_KEY, undefined]) {
+      for (const body of [over, streamOf(over), silentStream()]) {
+        const init = { method: 'POST', body, duplex: 'half' } as RequestInit;
+        const auth = key ? { 'x-auth-token': key } : {};
+        expectError(
+          await answer(
+            h.app.fetch(`${B}/v2/p/scheduled-tasks/batch-delete`, { ...init, headers: { ...JSON_HEADERS, ...auth } }),
+          ),
+          401,
+          WKS_401,
+        );
+      }
+      for (const body of [over, streamOf(over), silentStream()]) {
+        const init = { method: 'POST', body, duplex: 'half' } as RequestInit;
+        const auth = key ? { authorization: `Bearer ${key}` } : {};
+        expectError(
+          await answer(h.app.fetch(`${B}/api/v1/task/delete`, { ...init, headers: { ...JSON_HEADERS, ...auth } })),
+          401,
+          IMG_401,
+        );
+      }
+    }
+  });
+
+  it('a valid key with a bad body still gets the door’s 400, and 413 over its limit; nothing changed', async () => {
+    const account = await h.account();
+    const id = await h.task(account.id);
+    const before = await taskRow(h, id);
+    const details = 'The request body is not valid JSON.';
+    expectError(await answer(cancel(h.app, account.key, id, '{')), 400, conn(1000, 'Invalid request', details));
+    expectError(
+      await answer(batchDelete(h.app, account.key, '{')),
+      400,
+      wks('WKS.0002', 'Invalid request parameter.', details),
+    );
+    expectError(
+      await answer(imageDelete(h.app, account.key, '{', JSON_HEADERS)),
+      400,
+      img('Некорректный запрос: передайте task_uid в JSON, форме или multipart'),
+    );
+    const over = `{"pad":"${'x'.repeat(BATCH_LIMIT)}"}`;
+    for (const door of DOORS) {
+      expectError(await answer(bigRequest(door, account.key, id, over)), 413, TOO_LARGE_BODY[door.logName]);
+    }
+    await expectUntouched(h, id, before);
+    expect(await h.quotaUsed(account.id)).toBe(0);
+  });
+
+  it('the screenshot DELETE reads its body only for a key: with a wrong key in the header the body is not read (401)', async () => {
+    const over = `{"pad":"${'x'.repeat(BATCH_LIMIT)}"}`;
+    for (const body of ['{', over, streamOf(over), silentStream()]) {
+      const a = await answer(
+        shotDelete(h.app, WRONG_KEY, 'x', { body, duplex: 'half', headers: JSON_HEADERS } as RequestInit),
+      );
+      expectError(a, 401, shot(401, UNKNOWN_KEY));
+    }
+    // Without one, the body is where the key may be: read, and refused as the door refuses bodies.
+    const none = await answer(shotDelete(h.app, undefined, 'x', { body: '{', headers: JSON_HEADERS }));
+    expectError(none, 400, shot(400, 'The request body is not valid JSON.'));
+    const big = await answer(
+      shotDelete(h.app, undefined, 'x', { body: streamOf(over), duplex: 'half', headers: JSON_HEADERS } as RequestInit),
+    );
+    expectError(big, 413, shot(413, SMALL_TOO_LARGE));
+  });
+
+  describe('on a real socket: a declared or chunked body the client never finishes sending', () => {
+    let server: Listening;
+    beforeAll(async () => {
+      server = await listen(h.app);
+    });
+    afterAll(() => server?.close());
+
+    interface RawDoor {
+      name: string;
+      /** The request line and the key's header (the connector's key is in its path). */
+      head(key: string): string;
+      unauthorized: unknown;
+      limit: number;
+      tooLarge: unknown;
+    }
+    const RAW_DOORS: RawDoor[] = [
+      {
+        name: 'connector',
+        head: (key) => `POST /schedule/${key}/x/cancel HTTP/1.1\r\n`,
+        unauthorized: CONN_401,
+        limit: SMALL_LIMIT,
+        tooLarge: TOO_LARGE_BODY['connector-schedules'],
+      },
+      {
+        name: 'workspace',
+        head: (key) => `POST /v2/p/scheduled-tasks/batch-delete HTTP/1.1\r\nX-Auth-Token: ${key}\r\n`,
+        unauthorized: WKS_401,
+        limit: BATCH_LIMIT,
+        tooLarge: TOO_LARGE_BODY['workspace-batch-delete'],
+      },
+      {
+        name: 'image',
+        head: (key) => `POST /api/v1/task/delete HTTP/1.1\r\nAuthorization: Bearer ${key}\r\n`,
+        unauthorized: IMG_401,
+        limit: SMALL_LIMIT,
+        tooLarge: TOO_LARGE_BODY['image-tasks'],
+      },
+      {
+        name: 'screenshot DELETE (the key in the header)',
+        head: (key) => `DELETE /v1/tasks/x HTTP/1.1\r\nX-Access-Key: ${key}\r\n`,
+        unauthorized: shot(401, UNKNOWN_KEY),
+        limit: SMALL_LIMIT,
+        tooLarge: TOO_LARGE_BODY['screenshot-tasks-v1'],
+      },
+    ];
+
+    const send = (head: string, framing: string, body?: string) =>
+      rawHttp(server.origin, `${head}Host: x\r\nContent-Type: application/json\r\n${framing}\r\n`, { body });
+
+    function expectRaw(
+      a: { status: number; headers: Record<string, string>; body: string },
+      status: number,
+      body: unknown,
+    ) {
+      expect({ status: a.status, type: a.headers['content-type'], body: JSON.parse(a.body) }).toEqual({
+        status,
+        type: JSON_TYPE,
+        body,
+      });
+      expect(a.body).toBe(JSON.stringify(body));
+    }
+
+    it.each(RAW_DOORS)(
+      '$name: a wrong key declaring 10 MB (none sent) or chunked and never ended: 401',
+      async (door) => {
+        expectRaw(await send(door.head(WRONG_KEY), 'Content-Length: 10485760\r\n'), 401, door.unauthorized);
+        expectRaw(
+          await send(door.head(WRONG_KEY), 'Transfer-Encoding: chunked\r\n', `400\r\n${'x'.repeat(1024)}\r\n`),
+          401,
+          door.unauthorized,
+        );
+      },
+    );
+
+    it.each(RAW_DOORS.slice(0, 3))(
+      '$name: a valid key declaring one byte over the limit (none sent), or sending it chunked: 413',
+      async (door) => {
+        const account = await h.account();
+        expectRaw(await send(door.head(account.key), `Content-Length: ${door.limit + 1}\r\n`), 413, door.tooLarge);
+        const chunk = 'x'.repeat(1024);
+        const chunks = `400\r\n${chunk}\r\n`.repeat(door.limit / 1024);
+        expectRaw(
+          await send(door.head(account.key), 'Transfer-Encoding: chunked\r\n', `${chunks}1\r\nx\r\n`),
+          413,
+          door.tooLarge,
+        );
+        expect(await h.quotaUsed(account.id)).toBe(0);
+      },
+    );
+
+    it('the screenshot DELETE reads its body only without a key: 413 over 16 KiB then, unread with a key in the header', async () => {
+      expectRaw(
+        await send('DELETE /v1/tasks/x HTTP/1.1\r\n', `Content-Length: ${SMALL_LIMIT + 1}\r\n`),
+        413,
+        TOO_LARGE_BODY['screenshot-tasks-v1'],
+      );
+      const account = await h.account();
+      expectRaw(
+        await send(`DELETE /v1/tasks/x HTTP/1.1\r\nX-Access-Key: ${account.key}\r\n`, 'Content-Length: 10485760\r\n'),
+        404,
+        shot(404, 'Task "x" was not found.'),
+      );
+    });
   });
 });
 
@@ -1130,36 +1484,86 @@ describe('500: an unexpected failure (the Task table is gone) is masked and logg
 // ---- Around the doors --------------------------------------------------------
 
 describe('around the doors', () => {
-  it.each([
-    '/v1/other',
-    '/v1/taskss',
-    '/v1/tasks/a/b',
-    '/v2/p/scheduled-tasks',
-    '/v2/p/scheduled-tasks/batch-delete/x',
-    '/schedule/k/i/cancel/x',
-    '/schedule/k/i',
-    '/api/v1/task',
-    '/api/v1/task/delete/x',
-    '/api/v1/task/delete2',
-  ])('%s is not a door: not answered in any door’s shape', async (path) => {
+  const SHOT_404 = shot(404, 'No such endpoint.');
+  const CONN_404 = conn(1000, 'Not found', 'No such endpoint.');
+  const WKS_404 = wks(
+    'APIGW.0101',
+    'The API does not exist or has not been published in the environment.',
+    'No such endpoint.',
+  );
+  const IMG_404 = img('Метод API не найден');
+
+  /** GET, POST and DELETE of `path` with a valid key; each answer, and the account's rate limit left after. */
+  async function everyMethod(path: string) {
     const account = await h.account();
+    const answers: Answer[] = [];
     for (const method of ['GET', 'POST', 'DELETE']) {
-      const a = await answer(
-        h.app.fetch(`${B}${path}`, {
-          method,
-          headers: { 'x-access-key': account.key, 'content-type': 'application/json' },
-          ...(method === 'POST' ? { body: '{}' } : {}),
-        }),
+      answers.push(
+        await answer(
+          h.app.fetch(`${B}${path}`, {
+            method,
+            headers: { 'x-access-key': account.key, 'content-type': 'application/json' },
+            ...(method === 'POST' ? { body: '{}' } : {}),
+          }),
+        ),
       );
+    }
+    const res = await h.app.fetch(`${B}/v1/tasks`, { headers: { 'x-access-key': account.key } });
+    return { answers, remaining: res.headers.get('ratelimit-remaining') };
+  }
+
+  it.each([
+    ['/v1', SHOT_404],
+    ['/v1/', SHOT_404],
+    ['/v1/other', SHOT_404],
+    ['/v1/taskss', SHOT_404],
+    ['/v1/tasks/a/b', SHOT_404],
+    ['/v2', WKS_404],
+    ['/v2/p/scheduled-tasks', WKS_404],
+    ['/v2/p/scheduled-tasks/batch-delete/x', WKS_404],
+    ['/schedule', CONN_404],
+    ['/schedule/k/i/cancel/x', CONN_404],
+    ['/schedule/k/i', CONN_404],
+    ['/api', IMG_404],
+    ['/api/v1/task', IMG_404],
+    ['/api/v1/task/delete/x', IMG_404],
+    ['/api/v1/task/delete2', IMG_404],
+  ])('%s, under a door’s first segment but no route of it: that door’s 404, counting nothing', async (path, body) => {
+    const { answers, remaining } = await everyMethod(path);
+    for (const a of answers) {
+      expectError(a, 404, body);
+      expect(a.headers.get('allow')).toBeNull();
+      expect(a.headers.get('ratelimit-limit')).toBeNull();
+    }
+    // Nothing was counted against the account.
+    expect(remaining).toBe('59');
+  });
+
+  it.each([
+    '/other',
+    '/graphqlx',
+    '/graphql/x',
+    '/v1x/tasks',
+    '/V1/tasks',
+    '/apis/v1/task/delete',
+    '/schedules/k/i/cancel',
+  ])('%s is not a door: yoga’s empty 404, counting nothing', async (path) => {
+    const { answers, remaining } = await everyMethod(path);
+    for (const a of answers) {
       expect({ status: a.status, text: a.text, allow: a.headers.get('allow') }).toEqual({
         status: 404,
         text: '',
         allow: null,
       });
     }
-    // Nothing was counted against the account.
-    const res = await h.app.fetch(`${B}/v1/tasks`, { headers: { 'x-access-key': account.key } });
-    expect(res.headers.get('ratelimit-remaining')).toBe('59');
+    expect(remaining).toBe('59');
+  });
+
+  it('the body limits: 16 KiB for a door whose body is one field, 128 KiB for the batch of 1,000 ids', () => {
+    expect({ small: SMALL_BODY_BYTES, batch: MAX_REST_BODY_BYTES }).toEqual({ small: SMALL_LIMIT, batch: BATCH_LIMIT });
+    // The largest batch the workspace door takes (1,000 ids of 64 characters) fits.
+    const largest = JSON.stringify({ task_ids: Array.from({ length: 1000 }, (_, i) => String(i).padStart(64, 'i')) });
+    expect(Buffer.byteLength(largest)).toBeLessThan(BATCH_LIMIT);
   });
 
   it('GraphQL still answers on /graphql in the same app, on the same data', async () => {

@@ -758,7 +758,8 @@ describe('the same order of checks on every door', () => {
         body: {
           error_code: 'WKS.0400',
           error_msg: 'Nothing was deleted: 1 of 1 tasks could not be deleted.',
-          error_detail: 'missing-1: WKS.0404 The scheduled task does not exist.',
+          // error_detail quotes the id as every message quotes client input; failed_tasks has it exact.
+          error_detail: '"missing-1": WKS.0404 The scheduled task does not exist.',
           failed_tasks: [
             { task_id: 'missing-1', error_code: 'WKS.0404', error_msg: 'The scheduled task does not exist.' },
           ],

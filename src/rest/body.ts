@@ -6,16 +6,26 @@
 // body's error outside the promise (an uncaught exception that ends the
 // process), where undici rejects with a TypeError.
 
-/** No REST call needs more: 1,000 ids of 64 characters in JSON are ~70 KB. */
-export const MAX_REST_BODY_BYTES = 256 * 1024;
+/**
+ * The most a REST body may be: the workspace's batch of 1,000 ids of 64
+ * characters is ~70 KB of JSON. Doors whose body is one field take far less
+ * (SMALL_BODY_BYTES): parsing is synchronous, and a 256 KiB form of 60,000
+ * fields held the event loop ~40 ms per request.
+ */
+export const MAX_REST_BODY_BYTES = 128 * 1024;
+/** A body of one or two fields (a key, a task id). */
+export const SMALL_BODY_BYTES = 16 * 1024;
 
 /** A refusal of the client's input: each door answers it in its own shape. */
 export class RestInputError extends Error {
   constructor(
-    readonly status: 400 | 405 | 413,
+    readonly status: 400 | 404 | 405 | 413,
     message: string,
-    /** Which refusal, when a door words some differently (an empty body). */
-    readonly reason?: 'EMPTY',
+    /**
+     * EMPTY: no body at all, which a door may word differently. WORDED: the
+     * message is already in the door's words (and language), to show as is.
+     */
+    readonly reason?: 'EMPTY' | 'WORDED',
   ) {
     super(message);
   }
@@ -36,10 +46,12 @@ export async function readBody(request: Request, limit = MAX_REST_BODY_BYTES): P
   let size = 0;
   for (;;) {
     // A client that goes away mid-body is its own mistake, not a server failure.
-    const { done, value } = await reader.read().catch(() => {
+    const { done, value: chunk } = await reader.read().catch(() => {
       throw new RestInputError(400, 'The request body could not be read.');
     });
     if (done) break;
+    // Bytes from a socket; a Request built in-process may stream strings.
+    const value: Uint8Array = typeof chunk === 'string' ? new TextEncoder().encode(chunk) : chunk;
     size += value.byteLength;
     if (size > limit) {
       void reader.cancel().catch(() => {});
@@ -66,8 +78,8 @@ export function mediaType(request: Request): string {
 }
 
 /** A body that must be empty or one JSON object; empty reads as `{}`. */
-export async function readJsonObject(request: Request): Promise<Record<string, unknown>> {
-  const bytes = await readBody(request);
+export async function readJsonObject(request: Request, limit: number): Promise<Record<string, unknown>> {
+  const bytes = await readBody(request, limit);
   const text = new TextDecoder('utf-8', { fatal: false }).decode(bytes).trim();
   if (text === '') return {};
   let value: unknown;
@@ -86,10 +98,10 @@ export async function readJsonObject(request: Request): Promise<Record<string, u
  * The body's fields, whatever the client sent: a JSON object, a urlencoded
  * form or a multipart form (files are not fields: only string values count).
  */
-export async function readFields(request: Request): Promise<Map<string, unknown>> {
+export async function readFields(request: Request, limit: number): Promise<Map<string, unknown>> {
   const type = mediaType(request);
   if (type === 'multipart/form-data' || type === 'application/x-www-form-urlencoded') {
-    const bytes = await readBody(request);
+    const bytes = await readBody(request, limit);
     let form: FormData;
     try {
       form = await new Response(bytes, {
@@ -99,9 +111,10 @@ export async function readFields(request: Request): Promise<Map<string, unknown>
       throw new RestInputError(400, 'The request body is not a valid form.');
     }
     const fields = new Map<string, unknown>();
-    for (const [name, value] of form) if (!fields.has(name)) fields.set(name, value);
+    // The first string value of each name (a file part is not a field).
+    for (const [name, value] of form) if (typeof value === 'string' && !fields.has(name)) fields.set(name, value);
     return fields;
   }
   // JSON, whatever the Content-Type says (a string body sent without one is text/plain).
-  return new Map(Object.entries(await readJsonObject(request)));
+  return new Map(Object.entries(await readJsonObject(request, limit)));
 }

@@ -34,8 +34,17 @@ export interface Door {
 
 const JSON_TYPE = { 'content-type': 'application/json; charset=utf-8' };
 
+/** Invisible formatting characters (bidi overrides, zero-width) and JS line separators. */
+const INVISIBLE = /[\p{Cf}\u2028\u2029]/gu;
+
+/**
+ * A JSON answer. Client input it carries (an id named as failed) comes back
+ * exact as data, but never as raw invisible characters on the wire: they are
+ * written as \u escapes, which only occur inside JSON strings.
+ */
 export function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify(body), { status, headers: { ...JSON_TYPE, ...headers } });
+  const text = JSON.stringify(body).replace(INVISIBLE, (c) => `\\u${c.codePointAt(0)!.toString(16).padStart(4, '0')}`);
+  return new Response(text, { status, headers: { ...JSON_TYPE, ...headers } });
 }
 
 /** Retry-After on a 429 (the rate-limit headers add it too, for the requests that carried a key). */
@@ -47,7 +56,9 @@ export function retryAfter(status: number, seconds: number): Record<string, stri
  * The HTTP status of a failure, the same on every door (unless its document
  * says otherwise): the mapping the README tabulates against GraphQL's members.
  */
-export function statusOf(failure: Failure): number {
+export type RestStatus = 400 | 401 | 402 | 404 | 405 | 409 | 413 | 423 | 429 | 500 | 503;
+
+export function statusOf(failure: Failure): RestStatus {
   if (failure === null) return 500;
   if (!('code' in failure)) return failure.status;
   switch (failure.code) {

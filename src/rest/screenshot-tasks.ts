@@ -3,15 +3,16 @@
 import type { Task } from '../db/models.js';
 import { apiKeyFrom } from '../http/api-key.js';
 import { MASKED_MESSAGE } from '../http/error-log.js';
-import type { PaymentRequiredError } from '../services/errors.js';
+import { PaymentRequiredError, ValidationError } from '../services/errors.js';
 import { deleteTask } from '../services/tasks/delete.js';
 import { getTask } from '../services/tasks/get.js';
-import { listTasks, MAX_PAGE_SIZE } from '../services/tasks/list.js';
-import { RestInputError, readJsonObject } from './body.js';
-import { type Door, json, type RestCall, retryAfter, statusOf } from './door.js';
+import { listTasks, MAX_LIST_SIZE } from '../services/tasks/list.js';
+import { isEnabled } from '../services/tasks/status.js';
+import { RestInputError, readJsonObject, SMALL_BODY_BYTES } from './body.js';
+import { type Door, json, type RestCall, type RestStatus, retryAfter, statusOf } from './door.js';
 
 /** The document's table: type and details per code, plus the codes it does not list (marked). */
-const CODES: Record<number, { type: string; details: string }> = {
+const CODES: Record<RestStatus, { type: string; details: string }> = {
   400: { type: 'Bad Request', details: 'The request was rejected due to a missing or invalid parameter.' },
   401: { type: 'Unauthorized', details: 'The request was rejected due to an invalid access key.' },
   402: { type: 'Payment Required', details: 'Access denied due to an unpaid invoice.' },
@@ -25,6 +26,7 @@ const CODES: Record<number, { type: string; details: string }> = {
   423: { type: 'Locked', details: 'The request was denied due to insufficient quota.' },
   429: { type: 'Too Many Requests', details: 'The rate limit has been exceeded (too many requests per minute).' },
   500: { type: 'Internal server error', details: 'The request failed due to an internal server error.' },
+  // Not in the table; no call of this door meets it today.
   503: { type: 'Service Unavailable', details: 'The service cannot do this now.' },
 };
 const PLAN_DETAILS = 'Scheduled Tasks are available only on the Scale plan.';
@@ -50,7 +52,7 @@ export function taskJson(task: Task) {
     frequency: task.frequency.toLowerCase(),
     crontab: task.crontab,
     timezone: task.timezone,
-    enabled: task.status === 'ACTIVE',
+    enabled: isEnabled(task),
     created: seconds(task.createdAt),
     last_run: task.lastRunAt ? seconds(task.lastRunAt) : null,
     runs: task.runs,
@@ -61,20 +63,18 @@ export function taskJson(task: Task) {
 async function keyOf(call: RestCall): Promise<string | undefined> {
   const key = apiKeyFrom(call.request);
   if (key !== undefined || call.request.method === 'GET' || !call.request.body) return key;
-  const body = await readJsonObject(call.request);
+  const body = await readJsonObject(call.request, SMALL_BODY_BYTES);
   const given = body.access_key;
   if (given === undefined) return undefined;
   if (typeof given !== 'string') throw new RestInputError(400, 'access_key must be a string.');
   return given.trim() || undefined;
 }
 
+/** `limit` as a number for the service to check (NaN unless digits): the page-size rule is listTasks'. */
 function limitOf(url: URL): number {
   const given = url.searchParams.get('limit');
-  if (given === null) return MAX_PAGE_SIZE;
-  if (!/^\d{1,3}$/.test(given) || Number(given) < 1 || Number(given) > MAX_PAGE_SIZE) {
-    throw new RestInputError(400, `limit must be an integer from 1 to ${MAX_PAGE_SIZE}.`);
-  }
-  return Number(given);
+  if (given === null) return MAX_LIST_SIZE;
+  return /^\d{1,7}$/.test(given) ? Number(given) : Number.NaN;
 }
 
 export const screenshotTasks: Door = {
@@ -87,11 +87,12 @@ export const screenshotTasks: Door = {
         const limit = limitOf(call.url);
         const after = call.url.searchParams.get('after');
         const session = call.session(await keyOf(call));
-        const page = await listTasks(session, { first: limit, after });
+        const page = await listTasks(session, { first: limit, after }, MAX_LIST_SIZE);
         const headers: Record<string, string> = {};
         const last = page.tasks.at(-1);
         if (page.hasNextPage && last) {
-          const next = `/v1/tasks?limit=${limit}&after=${encodeURIComponent(page.cursorOf(last))}`;
+          // Relative, so it stays right behind a proxy that mounts the API under a path.
+          const next = `tasks?limit=${limit}&after=${encodeURIComponent(page.cursorOf(last))}`;
           headers.link = `<${next}>; rel="next"`;
         }
         return json(200, page.tasks.map(taskJson), headers);
@@ -116,10 +117,15 @@ export const screenshotTasks: Door = {
   ],
   failure(failure, { retryAfterSeconds }) {
     const code = statusOf(failure);
-    const { type, details } = CODES[code] ?? CODES[500]!;
-    const planRefused =
-      failure && 'code' in failure && (failure as PaymentRequiredError).reason === 'PLAN_UPGRADE_REQUIRED';
-    const message = failure ? failure.message : MASKED_MESSAGE;
+    const { type, details } = CODES[code];
+    const planRefused = failure instanceof PaymentRequiredError && failure.reason === 'PLAN_UPGRADE_REQUIRED';
+    // The service names the page size `first`; this API calls it `limit`.
+    const message =
+      failure instanceof ValidationError && failure.field === 'first'
+        ? `limit must be an integer from 0 to ${MAX_LIST_SIZE}.`
+        : failure
+          ? failure.message
+          : MASKED_MESSAGE;
     return json(
       code,
       { code, type, details: planRefused ? PLAN_DETAILS : details, message },

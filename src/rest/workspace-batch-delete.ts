@@ -4,26 +4,32 @@
 
 import { apiKeyFrom } from '../http/api-key.js';
 import { MASKED_MESSAGE } from '../http/error-log.js';
-import { DeleteTasksAbortedError, type PaymentRequiredError } from '../services/errors.js';
+import { DeleteTasksAbortedError, PaymentRequiredError, ValidationError } from '../services/errors.js';
 import { checkPrintable, MAX_ID_LENGTH } from '../services/input-limits.js';
+import { quote } from '../services/quote.js';
 import { deleteTasks } from '../services/tasks/delete-many.js';
 import { RestInputError, readBody } from './body.js';
-import { type Door, json, retryAfter, statusOf } from './door.js';
+import { type Door, json, type RestStatus, retryAfter, statusOf } from './door.js';
 
 /**
  * Error codes in the document's style. WKS.0001 is the Workspace API's own
  * ("The request message input by the interface is empty."), APIGW.0301 and
  * APIGW.0308 its gateway's; the others are ours, numbered by HTTP status.
  */
-const CODES: Record<number, { error_code: string; error_msg: string }> = {
+const CODES: Record<RestStatus, { error_code: string; error_msg: string }> = {
   400: { error_code: 'WKS.0002', error_msg: 'Invalid request parameter.' },
   401: { error_code: 'APIGW.0301', error_msg: 'Incorrect IAM authentication information.' },
   402: { error_code: 'WKS.0402', error_msg: 'Payment required.' },
+  // The gateway's own code for a path it does not serve.
+  404: { error_code: 'APIGW.0101', error_msg: 'The API does not exist or has not been published in the environment.' },
   405: { error_code: 'WKS.0405', error_msg: 'Method not allowed.' },
+  // No call of this door meets 409 (a running task is named in its WKS.0400) or 503.
+  409: { error_code: 'WKS.0409', error_msg: 'Conflict.' },
   413: { error_code: 'WKS.0413', error_msg: 'Request body too large.' },
   423: { error_code: 'WKS.0423', error_msg: 'Insufficient quota.' },
   429: { error_code: 'APIGW.0308', error_msg: 'The throttling threshold has been reached.' },
   500: { error_code: 'WKS.0500', error_msg: MASKED_MESSAGE },
+  503: { error_code: 'WKS.0503', error_msg: 'Service unavailable.' },
 };
 const EMPTY = { error_code: 'WKS.0001', error_msg: 'The request message input by the interface is empty.' };
 const NOT_DELETED = 'WKS.0400';
@@ -49,6 +55,16 @@ function taskIdsOf(text: string): string[] {
   return ids as string[];
 }
 
+/** How many failed ids error_detail names in words (failed_tasks lists them all). */
+const DETAILED = 20;
+
+/** The failures in words: ids quoted as every message quotes client input (a short, escaped prefix). */
+function detailOf(failed: readonly { task_id: string; error_code: string; error_msg: string }[]): string {
+  const named = failed.slice(0, DETAILED).map((f) => `${quote(f.task_id)}: ${f.error_code} ${f.error_msg}`);
+  if (failed.length > DETAILED) named.push(`and ${failed.length - DETAILED} more (see failed_tasks)`);
+  return named.join('; ');
+}
+
 export const workspaceBatchDelete: Door = {
   name: 'workspace-batch-delete',
   routes: [
@@ -61,9 +77,11 @@ export const workspaceBatchDelete: Door = {
           throw new RestInputError(400, `project_id must be at most ${MAX_ID_LENGTH} characters.`);
         }
         checkPrintable('project_id', project);
-        const ids = taskIdsOf(new TextDecoder().decode(await readBody(call.request)));
         const key = call.request.headers.get('x-auth-token')?.trim() || apiKeyFrom(call.request);
+        // The key before the body: a caller without one costs no parsing.
         const session = call.session(key);
+        await session.caller();
+        const ids = taskIdsOf(new TextDecoder().decode(await readBody(call.request)));
         try {
           await deleteTasks(session, ids, true);
         } catch (e) {
@@ -76,7 +94,7 @@ export const workspaceBatchDelete: Door = {
           return json(400, {
             error_code: NOT_DELETED,
             error_msg: `Nothing was deleted: ${failed.length} of ${e.results.length} tasks could not be deleted.`,
-            error_detail: failed.map((f) => `${f.task_id}: ${f.error_code} ${f.error_msg}`).join('; '),
+            error_detail: detailOf(failed),
             failed_tasks: failed,
           });
         }
@@ -86,17 +104,17 @@ export const workspaceBatchDelete: Door = {
   ],
   failure(failure, { retryAfterSeconds }) {
     const status = statusOf(failure);
-    const empty = failure !== null && 'reason' in failure && failure.reason === 'EMPTY';
-    const { error_code, error_msg } = empty ? EMPTY : (CODES[status] ?? CODES[500]!);
+    const empty = failure instanceof RestInputError && failure.reason === 'EMPTY';
+    const { error_code, error_msg } = empty ? EMPTY : CODES[status];
     const error_detail =
       failure === null
         ? ''
-        : 'code' in failure && failure.code === 'PAYMENT_REQUIRED'
-          ? (failure as PaymentRequiredError).reason
+        : failure instanceof PaymentRequiredError
+          ? failure.reason
           : status === 401
             ? 'Send a valid API key in the X-Auth-Token header.'
             : // The service names its argument `ids`; this API calls it task_ids.
-              'field' in failure && failure.field === 'ids'
+              failure instanceof ValidationError && failure.field === 'ids'
               ? failure.message.replace(/\bids\b/g, 'task_ids')
               : failure.message;
     return json(status, { error_code, error_msg, error_detail }, retryAfter(status, retryAfterSeconds));

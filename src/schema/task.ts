@@ -13,6 +13,7 @@ import { describeSchedule } from '../services/schedule/describe.js';
 import { getTask } from '../services/tasks/get.js';
 import { listTasks, MAX_PAGE_SIZE, type TaskPage } from '../services/tasks/list.js';
 import { plannedRuns } from '../services/tasks/planned-runs.js';
+import { isEnabled } from '../services/tasks/status.js';
 import { builder } from './builder.js';
 import { connectionOf } from './connection.js';
 import { FrequencyEnum, ScheduleStatusEnum, TaskApiEnum } from './enums.js';
@@ -40,7 +41,7 @@ export const Task = builder.objectRef<TaskRow>('Task').implement({
     timezone: t.exposeString('timezone', { description: 'IANA time zone the crontab is read in.' }),
     enabled: t.boolean({
       description: 'Whether it runs: true exactly when status is ACTIVE.',
-      resolve: (task) => task.status === 'ACTIVE',
+      resolve: isEnabled,
     }),
     version: t.exposeInt('version', {
       description:

@@ -1,6 +1,8 @@
 // Helpers for the REST doors' tests (src/rest/): the real curl binary against
-// a listening app, and the task of document 001 as the database must hold it.
+// a listening app, raw HTTP/1.1 over a socket (bytes no client library would
+// send), and the task of document 001 as the database must hold it.
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'vitest';
@@ -104,4 +106,105 @@ export function parsed(body: string): unknown {
 /** A task row as stored, for "untouched" checks. */
 export function taskRow(h: Harness, id: string) {
   return h.db.read.task.findUnique({ where: { id } });
+}
+
+export interface RawAnswer {
+  /** The status line, e.g. `HTTP/1.1 400 Bad Request`. */
+  statusLine: string;
+  status: number;
+  /** Header names lower-case; repeated headers joined with `, `. */
+  headers: Record<string, string>;
+  /** The body (de-chunked), UTF-8. */
+  body: string;
+}
+
+/**
+ * Writes `head` (and then `body`, if given) to a fresh TCP connection to
+ * `origin` exactly as given, and resolves with the first complete response:
+ * by its Content-Length, its chunked encoding, or the connection's end. It
+ * does not wait for the server to read what it was sent: a request that
+ * declares a body and never sends it is answered (or times out) as is.
+ */
+export function rawHttp(
+  origin: string,
+  head: string,
+  { body, timeoutMs = 10_000 }: RawOptions = {},
+): Promise<RawAnswer> {
+  const { hostname, port } = new URL(origin);
+  return new Promise<RawAnswer>((resolve, reject) => {
+    let received = Buffer.alloc(0);
+    let done = false;
+    const socket = connect(Number(port), hostname, () => {
+      socket.write(head, 'latin1');
+      if (body !== undefined) socket.write(body);
+    });
+    const finish = (answer: RawAnswer | Error) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      socket.destroy();
+      if (answer instanceof Error) reject(answer);
+      else resolve(answer);
+    };
+    const timer = setTimeout(
+      () =>
+        finish(
+          new Error(`no complete response in ${timeoutMs} ms; got ${JSON.stringify(received.toString('latin1'))}`),
+        ),
+      timeoutMs,
+    );
+    const attempt = (ended: boolean) => {
+      const end = received.indexOf('\r\n\r\n');
+      if (end < 0) {
+        if (ended) finish(new Error(`connection ended mid-headers: ${JSON.stringify(received.toString('latin1'))}`));
+        return;
+      }
+      const [statusLine, ...lines] = received.subarray(0, end).toString('latin1').split('\r\n');
+      const headers: Record<string, string> = {};
+      for (const line of lines) {
+        const colon = line.indexOf(':');
+        const name = line.slice(0, colon).trim().toLowerCase();
+        const value = line.slice(colon + 1).trim();
+        headers[name] = name in headers ? `${headers[name]}, ${value}` : value;
+      }
+      const rest = received.subarray(end + 4);
+      const answer = (bytes: Buffer): RawAnswer => ({
+        statusLine: statusLine!,
+        status: Number(statusLine!.split(' ')[1]),
+        headers,
+        body: bytes.toString('utf8'),
+      });
+      if (headers['transfer-encoding']?.toLowerCase() === 'chunked') {
+        const chunks: Buffer[] = [];
+        let at = 0;
+        for (;;) {
+          const lineEnd = rest.indexOf('\r\n', at);
+          if (lineEnd < 0) break;
+          const size = Number.parseInt(rest.subarray(at, lineEnd).toString('latin1'), 16);
+          if (rest.length < lineEnd + 2 + size + 2) break;
+          if (size === 0) return finish(answer(Buffer.concat(chunks)));
+          chunks.push(rest.subarray(lineEnd + 2, lineEnd + 2 + size));
+          at = lineEnd + 2 + size + 2;
+        }
+        if (ended) finish(new Error(`connection ended mid-body: ${JSON.stringify(received.toString('latin1'))}`));
+      } else if (headers['content-length'] !== undefined) {
+        const length = Number(headers['content-length']);
+        if (rest.length >= length) finish(answer(rest.subarray(0, length)));
+        else if (ended) finish(new Error(`connection ended mid-body: ${JSON.stringify(received.toString('latin1'))}`));
+      } else if (ended) finish(answer(rest));
+    };
+    socket.on('data', (chunk: Buffer) => {
+      received = Buffer.concat([received, chunk]);
+      attempt(false);
+    });
+    socket.on('end', () => attempt(true));
+    socket.on('close', () => attempt(true));
+    socket.on('error', (err) => finish(err));
+  });
+}
+
+export interface RawOptions {
+  /** Bytes written after `head`. */
+  body?: string | Buffer;
+  timeoutMs?: number;
 }

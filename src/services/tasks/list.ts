@@ -8,6 +8,12 @@ import type { Session } from '../session.js';
 
 export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 100;
+/**
+ * The screenshot Task API's `GET /v1/tasks` answers "the list of your tasks"
+ * with no pagination in its document: its clients get up to this many in one
+ * answer (one query), and a Link to the rest.
+ */
+export const MAX_LIST_SIZE = 1000;
 
 export interface TaskFilter {
   status?: ScheduleStatus | null;
@@ -29,11 +35,13 @@ export interface TaskPage {
 export async function listTasks(
   session: Session,
   args: { first?: number | null; after?: string | null; filter?: TaskFilter | null },
+  /** The largest page: MAX_PAGE_SIZE, or MAX_LIST_SIZE for a door whose clients expect the whole list. */
+  maxFirst = MAX_PAGE_SIZE,
 ): Promise<TaskPage> {
   const account = await admit(session, READ);
-  const first = args.first ?? DEFAULT_PAGE_SIZE;
-  if (!Number.isInteger(first) || first < 0 || first > MAX_PAGE_SIZE) {
-    throw new ValidationError('first', `first must be between 0 and ${MAX_PAGE_SIZE}.`);
+  const first = args.first ?? Math.min(DEFAULT_PAGE_SIZE, maxFirst);
+  if (!Number.isInteger(first) || first < 0 || first > maxFirst) {
+    throw new ValidationError('first', `first must be between 0 and ${maxFirst}.`);
   }
   if (args.after) checkLength('after', args.after, MAX_CURSOR_LENGTH);
   const position = args.after ? decodeCursor(args.after, '') : null;

@@ -16,6 +16,11 @@ export const TRANSITIONS: Record<StatusChange, { from: readonly ScheduleStatus[]
 /** Statuses runTask may start a run from (a CREATE_PENDING schedule does not exist yet). */
 export const RUNNABLE: readonly ScheduleStatus[] = ['ACTIVE', 'PAUSED', 'ERROR'];
 
+/** Whether a task runs: its API's `enabled` (GraphQL and the screenshot Task API both say it). */
+export function isEnabled(task: { status: ScheduleStatus }): boolean {
+  return task.status === 'ACTIVE';
+}
+
 /** Statuses nothing leaves: such a task can only be read or deleted. */
 export const FINAL: readonly ScheduleStatus[] = ['CANCELLED', 'NON_EXISTING'];
 

@@ -25,8 +25,12 @@ interface CompiledRoute {
 const ROUTES: CompiledRoute[] = DOORS.flatMap((door) =>
   door.routes.map((route) => ({ door, route, segments: route.path.split('/').slice(1) })),
 );
-/** First path segments that can be a door's: anything else is not looked at further. */
-const FIRST = new Set(ROUTES.map((r) => r.segments[0]));
+/**
+ * Each door's first path segment (its namespace): anything else is not looked
+ * at further, and an unknown path under one gets that door's 404, not an empty one.
+ */
+const NAMESPACES = new Map<string, Door>();
+for (const r of ROUTES) if (!NAMESPACES.has(r.segments[0]!)) NAMESPACES.set(r.segments[0]!, r.door);
 
 interface Match {
   door: Door;
@@ -38,7 +42,7 @@ interface Match {
 
 function match(method: string, pathname: string): Match | null {
   const parts = pathname.split('/').slice(1);
-  if (!FIRST.has(parts[0]!)) return null;
+  if (!NAMESPACES.has(parts[0]!)) return null;
   let found: Match | null = null;
   for (const r of ROUTES) {
     if (r.segments.length !== parts.length) continue;
@@ -54,6 +58,8 @@ function match(method: string, pathname: string): Match | null {
     if (!ok) continue;
     found ??= { door: r.door, route: null, allowed: [], raw };
     found.allowed.push(r.route.method);
+    // HEAD is served wherever GET is.
+    if (r.route.method === 'GET') found.allowed.push('HEAD');
     if (r.route.method === method || (method === 'HEAD' && r.route.method === 'GET')) {
       found.route ??= r.route;
       found.raw = raw;
@@ -80,7 +86,13 @@ export function useRestDoors(deps: Deps, logger: Logger, sessions: SessionsByReq
       const pathname = url.pathname;
       if (pathname === '/graphql') return;
       const found = match(request.method, pathname);
-      if (!found) return;
+      if (!found) {
+        const door = NAMESPACES.get(pathname.split('/', 2)[1]!);
+        if (!door) return;
+        const failure = new RestInputError(404, 'No such endpoint.');
+        endResponse(door.failure(failure, { request, retryAfterSeconds: 0 }));
+        return;
+      }
       let session: Session | undefined;
       const call: RestCall = {
         request,
@@ -98,7 +110,7 @@ export function useRestDoors(deps: Deps, logger: Logger, sessions: SessionsByReq
       };
       const answer = async (): Promise<Response> => {
         if (!found.route) {
-          const res = fail(new RestInputError(405, `This path takes ${found.allowed.join(' or ')}.`));
+          const res = fail(new RestInputError(405, `This path takes ${found.allowed.join(', ')}.`));
           res.headers.set('allow', found.allowed.join(', '));
           return res;
         }
