@@ -6,13 +6,10 @@
 // adapter (a 500 with a stack). Now an absolute-form target is served as its
 // origin form, and anything else that is not a plain Host or an origin-form
 // target is a 400 before anything reads the request.
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { withRequestContext } from '../src/http/request-context.js';
-import { createLogger } from '../src/logger.js';
 import { createHarness, type Harness } from './helpers/harness.js';
 import { type RawAnswer, rawHttp } from './helpers/rest.js';
-import { type Listening, listen } from './helpers/socket.js';
+import { type Listening, listenAsStarted } from './helpers/socket.js';
 
 let h: Harness;
 let server: Listening;
@@ -21,16 +18,7 @@ const lines: string[] = [];
 
 beforeAll(async () => {
   h = await createHarness();
-  const logger = createLogger(
-    'info',
-    new Writable({
-      write(chunk, _enc, done) {
-        lines.push(String(chunk));
-        done();
-      },
-    }),
-  );
-  server = await listen(withRequestContext(h.app, logger));
+  server = await listenAsStarted(h.app, lines);
   port = new URL(server.origin).port;
 });
 afterAll(async () => {

@@ -4,7 +4,6 @@
 // 10 status changes are shared the same way.
 import { randomBytes } from 'node:crypto';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
-import { print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CancelScheduleDocument,
@@ -17,6 +16,7 @@ import {
 import { RedisRateLimiter } from '../src/services/rate-limit-redis.js';
 import { createTestDatabase, type TestDatabase } from './helpers/database.js';
 import { createHarness, type Harness, narrow } from './helpers/harness.js';
+import { type Answer, graphqlOne, type Reply, restCalls } from './helpers/limited-calls.js';
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 // Both instances' limiters on one Redis, under this run's own keys. Times come
@@ -47,51 +47,12 @@ function nextWindow() {
   for (const h of [a, b]) h.clock.advance(h.limits.windowSeconds + 1);
 }
 
-const HEADER_NAMES = ['ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset', 'ratelimit-policy', 'retry-after'];
-
-interface Reply {
-  status: number;
-  headers: Record<string, string>;
-  body: unknown;
-}
-
-async function send(h: Harness, path: string, init: RequestInit): Promise<Reply> {
-  const res = await h.app.fetch(`http://localhost${path}`, init);
-  const text = await res.text();
-  const headers = Object.fromEntries(
-    HEADER_NAMES.flatMap((n) => (res.headers.has(n) ? [[n, res.headers.get(n)!]] : [])),
-  );
-  return { status: res.status, headers, body: text === '' ? null : (JSON.parse(text) as unknown) };
-}
-
 /** The connector door's cancel, on instance `h`. */
-const restCancel = (h: Harness, key: string, id: string) =>
-  send(h, `/schedule/${encodeURIComponent(key)}/${encodeURIComponent(id)}/cancel`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: '{}',
-  });
-
-type Answer = { __typename: string } & Record<string, unknown>;
+const restCancel = (h: Harness, key: string, id: string) => restCalls(h.app).cancel(key, id);
 
 /** One GraphQL operation on instance `h`: its only root field's answer, and the headers. */
-async function graphql<TData, TVars>(h: Harness, doc: TypedDocumentNode<TData, TVars>, variables: TVars, key: string) {
-  const res = await send(h, '/graphql', {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      accept: 'application/graphql-response+json, application/json',
-      'x-access-key': key,
-    },
-    body: JSON.stringify({ query: print(doc), variables }),
-  });
-  expect(res.status).toBe(200);
-  const body = res.body as { data: Record<string, Answer>; errors?: unknown };
-  expect(body.errors).toBeUndefined();
-  const answers = Object.values(body.data);
-  expect(answers).toHaveLength(1);
-  return { headers: res.headers, answer: answers[0]! };
-}
+const graphql = <TData, TVars>(h: Harness, doc: TypedDocumentNode<TData, TVars>, variables: TVars, key: string) =>
+  graphqlOne(h.app, doc, variables, key);
 
 /** A status change of one schedule over GraphQL on instance B. */
 const changeOnB = (change: 'cancel' | 'pause', id: string, key: string) =>

@@ -4,7 +4,6 @@
 // of the checks (auth → billing → plan → rate limit → quota → the operation's
 // own errors). A client that mixes doors cannot get more than one limit's worth.
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
-import { print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CancelScheduleDocument,
@@ -15,10 +14,19 @@ import {
   ViewerDocument,
 } from '../src/generated/client/graphql.js';
 import { createHarness, type Harness, narrow } from './helpers/harness.js';
+import {
+  type Answer,
+  type GqlReply,
+  graphqlOne,
+  type Reply,
+  restCalls,
+  send as sendTo,
+} from './helpers/limited-calls.js';
 
 let h: Harness;
 beforeAll(async () => {
   h = await createHarness();
+  rest = restCalls(h.app);
 });
 afterAll(() => h.close());
 
@@ -29,83 +37,10 @@ function nextWindow() {
 
 // ---------------------------------------------------------------- calls ----
 
-const HEADER_NAMES = ['ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset', 'ratelimit-policy', 'retry-after'];
-
-interface Reply {
-  status: number;
-  /** The RateLimit-* and Retry-After headers the response carried. */
-  headers: Record<string, string>;
-  /** The parsed JSON body; null when the body is empty. */
-  body: unknown;
-}
-
-async function send(path: string, init: RequestInit = {}): Promise<Reply> {
-  const res = await h.app.fetch(`http://localhost${path}`, init);
-  const text = await res.text();
-  const headers = Object.fromEntries(
-    HEADER_NAMES.flatMap((n) => (res.headers.has(n) ? [[n, res.headers.get(n)!]] : [])),
-  );
-  return { status: res.status, headers, body: text === '' ? null : (JSON.parse(text) as unknown) };
-}
-
-const enc = encodeURIComponent;
-
-/** One call per REST route, with the key where that API's clients put it. */
-const rest = {
-  list: (key: string) => send('/v1/tasks', { headers: { 'x-access-key': key } }),
-  get: (key: string, id: string) => send(`/v1/tasks/${enc(id)}`, { headers: { 'x-access-key': key } }),
-  del: (key: string, id: string) =>
-    send(`/v1/tasks/${enc(id)}`, { method: 'DELETE', headers: { 'x-access-key': key } }),
-  cancel: (key: string, id: string) =>
-    send(`/schedule/${enc(key)}/${enc(id)}/cancel`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: '{}',
-    }),
-  batch: (key: string, ids: string[]) =>
-    send('/v2/proj-1/scheduled-tasks/batch-delete', {
-      method: 'POST',
-      headers: { 'x-auth-token': key, 'content-type': 'application/json' },
-      body: JSON.stringify({ task_ids: ids }),
-    }),
-  image: (key: string, id: string) =>
-    send('/api/v1/task/delete', {
-      method: 'POST',
-      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ task_uid: id }).toString(),
-    }),
-};
-
-type Answer = { __typename: string } & Record<string, unknown>;
-
-interface GqlReply {
-  status: number;
-  headers: Record<string, string>;
-  answer: Answer;
-}
-
-/** One GraphQL operation (one root field) through the same app; its answer and headers. */
-async function graphql<TData, TVars>(
-  doc: TypedDocumentNode<TData, TVars>,
-  variables: TVars,
-  key: string,
-): Promise<GqlReply> {
-  const res = await send('/graphql', {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      accept: 'application/graphql-response+json, application/json',
-      'x-access-key': key,
-    },
-    body: JSON.stringify({ query: print(doc), variables }),
-  });
-  expect(res.status).toBe(200);
-  const body = res.body as { data: Record<string, Answer>; errors?: unknown };
-  expect(body.errors).toBeUndefined();
-  const answers = Object.values(body.data);
-  expect(answers).toHaveLength(1);
-  return { status: res.status, headers: res.headers, answer: answers[0]! };
-}
+let rest: ReturnType<typeof restCalls>;
+const send = (path: string, init: RequestInit = {}) => sendTo(h.app, path, init);
+const graphql = <TData, TVars>(doc: TypedDocumentNode<TData, TVars>, variables: TVars, key: string) =>
+  graphqlOne(h.app, doc, variables, key);
 
 const gql = {
   task: (key: string, id: string) => graphql(TaskDocument, { id }, key),
@@ -297,16 +232,21 @@ interface RestRoute {
 /** Every REST route, on one task id. */
 const ROUTES: RestRoute[] = [
   { name: 'GET /v1/tasks', door: 'screenshot', writes: false, call: (key) => rest.list(key) },
-  { name: 'GET /v1/tasks/:id', door: 'screenshot', writes: false, call: rest.get },
-  { name: 'DELETE /v1/tasks/:id', door: 'screenshot', writes: true, call: rest.del },
-  { name: 'POST /schedule/:apiKey/:scheduleId/cancel', door: 'connector', writes: true, call: rest.cancel },
+  { name: 'GET /v1/tasks/:id', door: 'screenshot', writes: false, call: (key, id) => rest.get(key, id) },
+  { name: 'DELETE /v1/tasks/:id', door: 'screenshot', writes: true, call: (key, id) => rest.del(key, id) },
+  {
+    name: 'POST /schedule/:apiKey/:scheduleId/cancel',
+    door: 'connector',
+    writes: true,
+    call: (key, id) => rest.cancel(key, id),
+  },
   {
     name: 'POST /v2/:project_id/scheduled-tasks/batch-delete',
     door: 'workspace',
     writes: true,
     call: (key, id) => rest.batch(key, [id]),
   },
-  { name: 'POST /api/v1/task/delete', door: 'image', writes: true, call: rest.image },
+  { name: 'POST /api/v1/task/delete', door: 'image', writes: true, call: (key, id) => rest.image(key, id) },
 ];
 
 /** Whether a REST reply is a rate-limit refusal (429) or an admitted call (200/204). */

@@ -4,13 +4,11 @@
 // shaped like a key. Through the same request wrapper as `npm start`
 // (src/http/request-context.ts) on a real socket; paths a URL library would
 // normalize are sent as raw bytes.
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loggablePath, withRequestContext } from '../src/http/request-context.js';
-import { createLogger } from '../src/logger.js';
+import { loggablePath } from '../src/http/request-context.js';
 import { createHarness, type Harness } from './helpers/harness.js';
 import { rawHttp } from './helpers/rest.js';
-import { type Listening, listen } from './helpers/socket.js';
+import { type Listening, listenAsStarted } from './helpers/socket.js';
 
 let h: Harness;
 let server: Listening;
@@ -18,16 +16,7 @@ const lines: string[] = [];
 
 beforeAll(async () => {
   h = await createHarness();
-  const logger = createLogger(
-    'info',
-    new Writable({
-      write(chunk, _enc, done) {
-        lines.push(String(chunk));
-        done();
-      },
-    }),
-  );
-  server = await listen(withRequestContext(h.app, logger));
+  server = await listenAsStarted(h.app, lines);
 });
 afterAll(async () => {
   await server.close();

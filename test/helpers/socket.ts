@@ -2,7 +2,9 @@
 // client sends it (real clients, concurrency, raw bytes).
 import { createServer, type IncomingMessage, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Duplex } from 'node:stream';
+import { type Duplex, Writable } from 'node:stream';
+import { withRequestContext } from '../../src/http/request-context.js';
+import { createLogger } from '../../src/logger.js';
 
 export interface Listening {
   /** http://127.0.0.1:<port> */
@@ -30,4 +32,21 @@ export async function listen(handler: RequestListener, upgrades?: Upgrades): Pro
     wsUrl: `${origin.replace('http', 'ws')}/graphql`,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+}
+
+/**
+ * The handler behind `npm start`'s request wrapper (request ids, the bad-Host
+ * check, the access log), its log lines (info and up) pushed to `lines`.
+ */
+export function listenAsStarted(handler: RequestListener, lines: string[]): Promise<Listening> {
+  const logger = createLogger(
+    'info',
+    new Writable({
+      write(chunk, _enc, done) {
+        lines.push(String(chunk));
+        done();
+      },
+    }),
+  );
+  return listen(withRequestContext(handler, logger));
 }
